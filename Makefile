@@ -1,0 +1,122 @@
+# anvil build. Modules are discovered: pkg/<m>/*.c (minus *_test.c) form
+# libanvil.a, pkg/<m>/*_test.c are cmocka executables, cmd/<bin>/main.c are
+# the binaries, test/fuzz/fuzz-<t>.c are libFuzzer targets with a replay
+# driver. Nothing here needs editing when a module is added.
+#
+#   make            build bin/* (gcc, -O2)
+#   make check      unit tests + fuzz-corpus replay for this build
+#   make test       deps, check (plain and ASan+UBSan), integration tests
+#   make fuzz       short libFuzzer runs (clang), FUZZ_SECONDS each
+#   make bench      benchmarks in bench/
+#   make run        the product on this machine (see README)
+#   CC=clang make check / SANITIZE=1 make check select other builds.
+
+CC        ?= cc
+SANITIZE  ?=
+CCNAME    := $(notdir $(firstword $(CC)))
+B         := build/$(CCNAME)$(if $(SANITIZE),-san)
+BINDIR    := $(if $(filter cc gcc,$(CCNAME)),$(if $(SANITIZE),$(B)/bin,bin),$(B)/bin)
+
+PKGS      := jansson yaml-0.1 libcurl libwebsockets sqlite3 openssl zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS      := $(PKG_LIBS) -lpthread -lm
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+             -Wstrict-prototypes -fno-common
+SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) -Ipkg $(PKG_CFLAGS) -MMD -MP
+ifneq ($(SANITIZE),)
+CFLAGS    += $(SANFLAGS) -O1
+LDFLAGS   += $(SANFLAGS)
+endif
+
+LIB_SRC   := $(filter-out %_test.c,$(wildcard pkg/*/*.c))
+TEST_SRC  := $(wildcard pkg/*/*_test.c)
+CMDS      := $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/main.c))))
+FUZZ_SRC  := $(wildcard test/fuzz/fuzz-*.c)
+FUZZ_NAMES := $(patsubst test/fuzz/fuzz-%.c,%,$(FUZZ_SRC))
+
+LIB_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
+LIBANVIL  := $(B)/libanvil.a
+BINS      := $(addprefix $(BINDIR)/,$(CMDS))
+TESTS     := $(patsubst pkg/%_test.c,$(B)/test/%_test,$(TEST_SRC))
+REPLAYS   := $(addprefix $(B)/fuzz-replay/,$(FUZZ_NAMES))
+
+.SECONDARY:
+.PHONY: all check test test-unit test-e2e fuzz bench run clean deps demo test-upstream
+all: $(BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBANVIL): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/%: $(B)/obj/cmd/%/main.o $(LIBANVIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/test/%_test: $(B)/obj/pkg/%_test.o $(LIBANVIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+$(B)/fuzz-replay/%: $(B)/obj/test/fuzz/fuzz-%.o $(B)/obj/test/fuzz/replay.o $(LIBANVIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests and the fuzz corpora replayed as regression suites.
+check: $(BINS) $(TESTS) $(REPLAYS)
+	@hack/run-tests.sh unit $(TESTS) -- $(REPLAYS)
+
+test-unit: check
+
+# Integration tests run the sanitizer build of every binary.
+test-e2e:
+	@$(MAKE) --no-print-directory SANITIZE=1 all
+	@ANVIL_BIN=$(CURDIR)/build/$(CCNAME)-san/bin hack/run-tests.sh e2e test/e2e/*.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory SANITIZE=1 check
+	@$(MAKE) --no-print-directory test-e2e
+	@hack/run-tests.sh summary
+
+# libFuzzer builds: the library again with clang and coverage instrumentation.
+FUZZ_B     := build/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Ipkg $(PKG_CFLAGS) -g -O1 \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(LIB_SRC))
+FUZZ_BINS  := $(addprefix $(FUZZ_B)/bin/,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 20
+
+$(FUZZ_B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_B)/bin/%: $(FUZZ_B)/obj/test/fuzz/fuzz-%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@hack/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+bench: all
+	@for b in bench/*/run.sh; do [ -x "$$b" ] && ANVIL_BIN=$(CURDIR)/bin "$$b" || exit 1; done
+
+deps:
+	@hack/install-deps.sh --if-missing
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@hack/run.sh
+
+clean:
+	rm -rf build bin var
+
+-include $(shell find build -name '*.d' 2>/dev/null)
