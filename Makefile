@@ -32,14 +32,19 @@ CFLAGS    += $(SANFLAGS) -O1
 LDFLAGS   += $(SANFLAGS)
 endif
 
-LIB_SRC   := $(filter-out %_test.c,$(wildcard pkg/*/*.c))
+MODULES   := $(sort $(notdir $(patsubst %/,%,$(dir $(filter-out %_test.c,$(wildcard pkg/*/*.c))))))
 TEST_SRC  := $(wildcard pkg/*/*_test.c)
 CMDS      := $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/main.c))))
 FUZZ_SRC  := $(wildcard test/fuzz/fuzz-*.c)
 FUZZ_NAMES := $(patsubst test/fuzz/fuzz-%.c,%,$(FUZZ_SRC))
 
-LIB_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
-LIBANVIL  := $(B)/libanvil.a
+# pkg/<m>/DEPS lists, on one line, every module <m> links against (transitively).
+mod_src   = $(filter-out %_test.c,$(wildcard pkg/$(1)/*.c))
+mod_deps  = $(filter $(MODULES),$(1) $(shell cat pkg/$(1)/DEPS 2>/dev/null) base log)
+mod_libs  = $(foreach m,$(call mod_deps,$(1)),$(B)/lib/lib$(m).a)
+ALL_LIBS  := $(foreach m,$(MODULES),$(B)/lib/lib$(m).a)
+LINK_GROUP = -Wl,--start-group $(filter %.a,$^) -Wl,--end-group
+
 BINS      := $(addprefix $(BINDIR)/,$(CMDS))
 TESTS     := $(patsubst pkg/%_test.c,$(B)/test/%_test,$(TEST_SRC))
 REPLAYS   := $(addprefix $(B)/fuzz-replay/,$(FUZZ_NAMES))
@@ -52,22 +57,28 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(LIBANVIL): $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+define MODULE_RULES
+$(B)/lib/lib$(1).a: $(patsubst %.c,$(B)/obj/%.o,$(call mod_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call MODULE_RULES,$(m))))
 
-$(BINDIR)/%: $(B)/obj/cmd/%/main.o $(LIBANVIL)
+.SECONDEXPANSION:
+$(BINDIR)/%: $(B)/obj/cmd/%/main.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LINK_GROUP) $(LIBS)
 
-$(B)/test/%_test: $(B)/obj/pkg/%_test.o $(LIBANVIL)
+# A test links its own module and that module's DEPS only.
+$(B)/test/%_test: $(B)/obj/pkg/%_test.o $$(call mod_libs,$$(firstword $$(subst /, ,$$*)))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LINK_GROUP) -lcmocka $(LIBS)
 
-$(B)/fuzz-replay/%: $(B)/obj/test/fuzz/fuzz-%.o $(B)/obj/test/fuzz/replay.o $(LIBANVIL)
+# test/fuzz/fuzz-<module>-<what>.c links <module> and its DEPS.
+$(B)/fuzz-replay/%: $(B)/obj/test/fuzz/fuzz-%.o $(B)/obj/test/fuzz/replay.o $$(call mod_libs,$$(firstword $$(subst -, ,$$*)))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_GROUP) $(LIBS)
 
 # Unit tests and the fuzz corpora replayed as regression suites.
 check: $(BINS) $(TESTS) $(REPLAYS)
@@ -91,7 +102,7 @@ test: deps
 FUZZ_B     := build/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Ipkg $(PKG_CFLAGS) -g -O1 \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(LIB_SRC))
+fuzz_objs  = $(foreach m,$(call mod_deps,$(1)),$(patsubst %.c,$(FUZZ_B)/obj/%.o,$(call mod_src,$(m))))
 FUZZ_BINS  := $(addprefix $(FUZZ_B)/bin/,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 20
 
@@ -99,7 +110,7 @@ $(FUZZ_B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_B)/bin/%: $(FUZZ_B)/obj/test/fuzz/fuzz-%.o $(FUZZ_LIB_OBJ)
+$(FUZZ_B)/bin/%: $(FUZZ_B)/obj/test/fuzz/fuzz-%.o $$(call fuzz_objs,$$(firstword $$(subst -, ,$$*)))
 	@mkdir -p $(dir $@)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
