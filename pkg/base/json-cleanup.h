@@ -5,9 +5,5 @@
 
 #include "base/macro.h"
 
-static inline void json_decrefp(json_t **p)
-{
-    if (*p)
-        json_decref(*p);
-}
+/* jansson (>= 2.12) provides json_decrefp() for its own json_auto_t. */
 #define _cleanup_json_ _cleanup_(json_decrefp)
