@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Shared helpers for anvil's process-level tests. Source it from a test.
+#
+# Every test gets its API server from start_apiserver: by default a fresh
+# anvil-apiserver (binary from $ANVIL_BIN) on a free loopback port with a
+# temporary data dir; with ANVIL_TEST_KUBECONFIG set, the server that
+# kubeconfig names instead (make test-upstream points it at a real
+# kube-apiserver), so the same suite runs against both.
+set -u
+E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ANVIL_BIN=${ANVIL_BIN:-$E2E_TOP/bin}
+E2E_TMP=$(mktemp -d /tmp/anvil-e2e.XXXXXX)
+E2E_PIDS=()
+E2E_N=0
+E2E_FAILED=0
+export HOME=$E2E_TMP/home   # a private kubectl discovery/http cache per run
+mkdir -p "$HOME"
+
+e2e_cleanup() {
+    local p
+    for p in "${E2E_PIDS[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    for p in "${E2E_PIDS[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    if [ "${E2E_KEEP:-0}" = 1 ] || [ "$E2E_FAILED" != 0 ]; then
+        echo "# kept $E2E_TMP"
+    else
+        rm -rf "$E2E_TMP"
+    fi
+}
+trap e2e_cleanup EXIT
+
+ok() { E2E_N=$((E2E_N + 1)); echo "ok $E2E_N - $*"; }
+not_ok() { E2E_N=$((E2E_N + 1)); E2E_FAILED=$((E2E_FAILED + 1)); echo "not ok $E2E_N - $*"; }
+skip_all() { echo "SKIP: $*"; exit 77; }
+
+# check "description" command...: ok when the command succeeds.
+check() {
+    local desc=$1; shift
+    local out
+    if out=$("$@" 2>&1); then
+        ok "$desc"
+    else
+        not_ok "$desc"
+        echo "$out" | sed 's/^/#   /' | tail -20
+    fi
+}
+
+# expect_match "description" "regex" command...: ok when output matches.
+expect_match() {
+    local desc=$1 re=$2; shift 2
+    local out
+    out=$("$@" 2>&1)
+    if echo "$out" | grep -Eq -- "$re"; then
+        ok "$desc"
+    else
+        not_ok "$desc (wanted /$re/)"
+        echo "$out" | sed 's/^/#   /' | tail -20
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for SECONDS command...: polls (10 Hz) until the command succeeds.
+wait_for() {
+    local secs=$1; shift
+    local end=$((SECONDS + secs))
+    while [ $SECONDS -lt $end ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    "$@"
+}
+
+# start_apiserver [extra flags]: sets APISERVER_URL, KUBECONFIG, APISERVER_PID,
+# APISERVER_DATA, APISERVER_PORT, APISERVER_ARGS.
+start_apiserver() {
+    if [ -n "${ANVIL_TEST_KUBECONFIG:-}" ]; then
+        export KUBECONFIG=$ANVIL_TEST_KUBECONFIG
+        APISERVER_URL=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+        APISERVER_PID=
+        APISERVER_UPSTREAM=1
+        return 0
+    fi
+    APISERVER_UPSTREAM=0
+    APISERVER_PORT=$(free_port)
+    APISERVER_DATA=${APISERVER_DATA:-$E2E_TMP/apiserver}
+    export KUBECONFIG=$E2E_TMP/kubeconfig
+    APISERVER_ARGS=(--listen "127.0.0.1:$APISERVER_PORT" --data-dir "$APISERVER_DATA"
+        --write-kubeconfig "$KUBECONFIG" "$@")
+    "$ANVIL_BIN/anvil-apiserver" "${APISERVER_ARGS[@]}" >>"$E2E_TMP/apiserver.log" 2>&1 &
+    APISERVER_PID=$!
+    E2E_PIDS+=("$APISERVER_PID")
+    APISERVER_URL=http://127.0.0.1:$APISERVER_PORT
+    for a in "$@"; do
+        case "$a" in --tls-generate|--tls-cert) APISERVER_URL=https://127.0.0.1:$APISERVER_PORT ;; esac
+    done
+    wait_for 20 curl -skf "$APISERVER_URL/readyz" || {
+        echo "# anvil-apiserver did not become ready"; tail -20 "$E2E_TMP/apiserver.log"; return 1; }
+}
+
+# restart_apiserver: SIGKILL-free restart on the same port and data dir.
+start_apiserver_again() {
+    "$ANVIL_BIN/anvil-apiserver" "${APISERVER_ARGS[@]}" >>"$E2E_TMP/apiserver.log" 2>&1 &
+    APISERVER_PID=$!
+    E2E_PIDS+=("$APISERVER_PID")
+    wait_for 20 curl -skf "$APISERVER_URL/readyz"
+}
+
+# api METHOD PATH [curl args...]: prints the HTTP code on the first line, then the body.
+api() {
+    local method=$1 path=$2; shift 2
+    local auth=()
+    [ -n "${APISERVER_TOKEN:-}" ] && auth=(-H "Authorization: Bearer $APISERVER_TOKEN")
+    curl -sk -X "$method" "${auth[@]}" -w '\n%{http_code}' "$@" "$APISERVER_URL$path" |
+        awk '{ lines[NR] = $0 } END { print lines[NR]; for (i = 1; i < NR; i++) print lines[i] }'
+}
+
+e2e_done() {
+    echo "# $E2E_N checks, $E2E_FAILED failed"
+    [ "$E2E_FAILED" = 0 ]
+}
