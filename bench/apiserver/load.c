@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench/apiserver load generator. Against a running API server (URL given on
+ * the command line) it measures, for N Hardware objects:
+ *   creates/s and updates/s over keep-alive HTTP (C concurrent connections),
+ *   list latency with N objects (JSON and Table),
+ *   watch delivery latency p50/p99 with W concurrent watchers,
+ * and, in the same run, the raw SQLite insert rate of the same payloads (one
+ * transaction per row, WAL, synchronous=NORMAL: the same durability the
+ * server gives), so the server's figures print beside their own ceiling.
+ * Output: one "name value unit" line per figure, then ratios.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <sqlite3.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *base_url;
+static const char *token;
+static char ns_path[512];
+
+/* A ~1 KiB Hardware like an operator writes. */
+static int payload(char *out, size_t n, int i)
+{
+    return snprintf(out, n,
+                    "{\"apiVersion\":\"tinkerbell.org/v1alpha1\",\"kind\":\"Hardware\","
+                    "\"metadata\":{\"name\":\"bench-%06d\",\"labels\":{\"rack\":\"r%d\"}},"
+                    "\"spec\":{\"disks\":[{\"device\":\"/dev/sda\"}],\"interfaces\":[{\"dhcp\":{"
+                    "\"arch\":\"x86_64\",\"hostname\":\"node-%06d\",\"ip\":{\"address\":"
+                    "\"10.%d.%d.%d\",\"gateway\":\"10.0.0.1\",\"netmask\":\"255.0.0.0\"},"
+                    "\"lease_time\":86400,\"mac\":\"02:00:00:%02x:%02x:%02x\",\"name_servers\":"
+                    "[\"10.0.0.53\"],\"uefi\":true},\"netboot\":{\"allowPXE\":true,"
+                    "\"allowWorkflow\":true}}],\"metadata\":{\"instance\":{\"hostname\":"
+                    "\"node-%06d\",\"id\":\"02:00:00:%02x:%02x:%02x\",\"operating_system\":{"
+                    "\"slug\":\"ubuntu_22_04\",\"distro\":\"ubuntu\",\"version\":\"22.04\"}}},"
+                    "\"userData\":\"#cloud-config\\npackages: [curl, jq, vim]\\n\"}}",
+                    i, i % 40, i, (i >> 16) & 255, (i >> 8) & 255, i & 255, (i >> 16) & 255,
+                    (i >> 8) & 255, i & 255, i, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+}
+
+static size_t discard(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return s * n;
+}
+
+struct req {
+    CURL *h;
+    char body[4096];
+    struct curl_slist *hdrs;
+    long code;
+};
+
+static CURL *new_handle(struct curl_slist **hdrs, const char *ctype)
+{
+    CURL *h = curl_easy_init();
+    char auth[600];
+    *hdrs = curl_slist_append(NULL, ctype);
+    if (token) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        *hdrs = curl_slist_append(*hdrs, auth);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    return h;
+}
+
+/* Runs n requests over c keep-alive connections; make(i, req) prepares one. */
+static double run_parallel(int n, int c, void (*make)(int, struct req *), int *failures)
+{
+    CURLM *m = curl_multi_init();
+    struct req *reqs = calloc((size_t)c, sizeof(*reqs));
+    int next = 0, done = 0;
+    *failures = 0;
+    double t0 = now_s();
+    for (int k = 0; k < c && next < n; k++) {
+        reqs[k].h = new_handle(&reqs[k].hdrs, "Content-Type: application/json");
+        curl_easy_setopt(reqs[k].h, CURLOPT_PRIVATE, &reqs[k]);
+        make(next++, &reqs[k]);
+        curl_multi_add_handle(m, reqs[k].h);
+    }
+    while (done < n) {
+        int running;
+        curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct req *r;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+            long code = 0;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+            if (msg->data.result != CURLE_OK || code >= 300)
+                (*failures)++;
+            done++;
+            curl_multi_remove_handle(m, r->h);
+            if (next < n) {
+                make(next++, r);
+                curl_multi_add_handle(m, r->h);
+            }
+        }
+        if (done < n)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    double dt = now_s() - t0;
+    for (int k = 0; k < c; k++) {
+        if (reqs[k].h)
+            curl_easy_cleanup(reqs[k].h);
+        curl_slist_free_all(reqs[k].hdrs);
+    }
+    free(reqs);
+    curl_multi_cleanup(m);
+    return dt;
+}
+
+static void make_create(int i, struct req *r)
+{
+    char url[700];
+    payload(r->body, sizeof(r->body), i);
+    snprintf(url, sizeof(url), "%s%s", base_url, ns_path);
+    curl_easy_setopt(r->h, CURLOPT_URL, url);
+    curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, r->body);
+}
+
+static void make_update(int i, struct req *r)
+{
+    char url[700];
+    static struct curl_slist *patch_hdr;
+    if (!patch_hdr)
+        patch_hdr = curl_slist_append(NULL, "Content-Type: application/merge-patch+json");
+    snprintf(url, sizeof(url), "%s%s/bench-%06d", base_url, ns_path, i);
+    snprintf(r->body, sizeof(r->body), "{\"spec\":{\"userData\":\"update %d\"}}", i);
+    curl_easy_setopt(r->h, CURLOPT_URL, url);
+    curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, "PATCH");
+    curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, r->body);
+    if (!token)
+        curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, patch_hdr);
+    else {
+        curl_slist_free_all(r->hdrs);
+        char auth[600];
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        r->hdrs = curl_slist_append(curl_slist_append(NULL, "Content-Type: application/merge-patch+json"), auth);
+        curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdrs);
+    }
+}
+
+static double sqlite_rate(const char *path, int n)
+{
+    sqlite3 *db;
+    char body[4096];
+    unlink(path);
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        return -1;
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "CREATE TABLE t(k TEXT PRIMARY KEY, rev INTEGER, body BLOB)",
+                 NULL, NULL, NULL);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?,?,?)", -1, &st, NULL);
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        char key[64];
+        int len = payload(body, sizeof(body), i);
+        snprintf(key, sizeof(key), "bench-%06d", i);
+        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, i + 1);
+        sqlite3_bind_blob(st, 3, body, len, SQLITE_TRANSIENT);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    double dt = now_s() - t0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n / dt;
+}
+
+struct grow {
+    char *p;
+    size_t n;
+};
+
+static size_t keep(char *p, size_t s, size_t n, void *u)
+{
+    struct grow *g = u;
+    char *q = realloc(g->p, g->n + s * n + 1);
+    if (!q)
+        return 0;
+    memcpy(q + g->n, p, s * n);
+    g->p = q;
+    g->n += s * n;
+    g->p[g->n] = 0;
+    return s * n;
+}
+
+static double list_latency(const char *accept, int reps, size_t *bytes)
+{
+    double best[16];
+    char url[700];
+    snprintf(url, sizeof(url), "%s%s", base_url, ns_path);
+    for (int k = 0; k < reps && k < 16; k++) {
+        struct curl_slist *h;
+        CURL *c = new_handle(&h, accept);
+        struct grow g = {0};
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
+        double t0 = now_s();
+        curl_easy_perform(c);
+        best[k] = now_s() - t0;
+        *bytes = g.n;
+        free(g.p);
+        curl_easy_cleanup(c);
+        curl_slist_free_all(h);
+    }
+    /* median */
+    for (int i = 0; i < reps; i++)
+        for (int j = i + 1; j < reps; j++)
+            if (best[j] < best[i]) {
+                double t = best[i];
+                best[i] = best[j];
+                best[j] = t;
+            }
+    return best[reps / 2];
+}
+
+/* Watchers: each stream line carrying "stamp <wallclock>" yields one sample. */
+struct wstream {
+    char line[1 << 16];
+    size_t n;
+    double *samples;
+    int *count;
+    int cap;
+};
+
+static size_t on_watch(char *p, size_t s, size_t n, void *u)
+{
+    struct wstream *w = u;
+    double t = wall_s();
+    for (size_t i = 0; i < s * n; i++) {
+        if (p[i] != '\n') {
+            if (w->n + 1 < sizeof(w->line))
+                w->line[w->n++] = p[i];
+            continue;
+        }
+        w->line[w->n] = 0;
+        char *st = strstr(w->line, "stamp ");
+        if (st && *w->count < w->cap)
+            w->samples[(*w->count)++] = (t - atof(st + 6)) * 1000.0;
+        w->n = 0;
+    }
+    return s * n;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void watch_latency(int watchers, int updates, double *p50, double *p99, int *got)
+{
+    CURLM *m = curl_multi_init();
+    int cap = watchers * updates;
+    double *samples = calloc((size_t)cap, sizeof(double));
+    int count = 0;
+    struct wstream *ws = calloc((size_t)watchers, sizeof(*ws));
+    CURL **hs = calloc((size_t)watchers, sizeof(CURL *));
+    struct curl_slist **hh = calloc((size_t)watchers, sizeof(*hh));
+    char url[800];
+    snprintf(url, sizeof(url), "%s%s?watch=true&fieldSelector=metadata.name%%3Dbench-000000",
+             base_url, ns_path);
+    for (int k = 0; k < watchers; k++) {
+        ws[k].samples = samples;
+        ws[k].count = &count;
+        ws[k].cap = cap;
+        hs[k] = new_handle(&hh[k], "Accept: application/json");
+        curl_easy_setopt(hs[k], CURLOPT_URL, url);
+        curl_easy_setopt(hs[k], CURLOPT_WRITEFUNCTION, on_watch);
+        curl_easy_setopt(hs[k], CURLOPT_WRITEDATA, &ws[k]);
+        curl_multi_add_handle(m, hs[k]);
+    }
+    /* Let every watch connect and drain its replay. */
+    double settle = now_s() + 2.0;
+    while (now_s() < settle) {
+        int running;
+        curl_multi_perform(m, &running);
+        curl_multi_poll(m, NULL, 0, 50, NULL);
+    }
+    count = 0;
+    struct curl_slist *ph;
+    CURL *w = new_handle(&ph, "Content-Type: application/merge-patch+json");
+    char purl[700], body[200];
+    snprintf(purl, sizeof(purl), "%s%s/bench-000000", base_url, ns_path);
+    curl_easy_setopt(w, CURLOPT_URL, purl);
+    curl_easy_setopt(w, CURLOPT_CUSTOMREQUEST, "PATCH");
+    for (int u = 0; u < updates; u++) {
+        snprintf(body, sizeof(body), "{\"spec\":{\"userData\":\"stamp %.6f\"}}", wall_s());
+        curl_easy_setopt(w, CURLOPT_POSTFIELDS, body);
+        curl_easy_perform(w);
+        double until = now_s() + 0.02;
+        while (now_s() < until) {
+            int running;
+            curl_multi_perform(m, &running);
+            curl_multi_poll(m, NULL, 0, 5, NULL);
+        }
+    }
+    double until = now_s() + 1.0;
+    while (now_s() < until && count < cap) {
+        int running;
+        curl_multi_perform(m, &running);
+        curl_multi_poll(m, NULL, 0, 10, NULL);
+    }
+    qsort(samples, (size_t)count, sizeof(double), cmp_d);
+    *got = count;
+    *p50 = count ? samples[count / 2] : -1;
+    *p99 = count ? samples[(int)(count * 0.99) < count ? (int)(count * 0.99) : count - 1] : -1;
+    curl_easy_cleanup(w);
+    curl_slist_free_all(ph);
+    for (int k = 0; k < watchers; k++) {
+        curl_multi_remove_handle(m, hs[k]);
+        curl_easy_cleanup(hs[k]);
+        curl_slist_free_all(hh[k]);
+    }
+    curl_multi_cleanup(m);
+    free(samples);
+    free(ws);
+    free(hs);
+    free(hh);
+}
+
+static long rss_kib(int pid)
+{
+    char path[64], line[256];
+    long kib = -1;
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 7) {
+        fprintf(stderr, "usage: load URL PID N CONNS WATCHERS SQLITE_PATH [TOKEN]\n");
+        return 2;
+    }
+    base_url = argv[1];
+    int pid = atoi(argv[2]), n = atoi(argv[3]), conns = atoi(argv[4]), watchers = atoi(argv[5]);
+    const char *dbpath = argv[6];
+    token = argc > 7 ? argv[7] : NULL;
+    snprintf(ns_path, sizeof(ns_path), "/apis/tinkerbell.org/v1alpha1/namespaces/default/hardware");
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    curl_global_init(CURL_GLOBAL_ALL);
+
+    double sq = sqlite_rate(dbpath, n);
+    int fails;
+    double dt = run_parallel(n, conns, make_create, &fails);
+    double creates = n / dt;
+    printf("creates_per_s %.0f objects/s (%d objects, %d connections, %d failed)\n", creates, n,
+           conns, fails);
+    dt = run_parallel(n, conns, make_update, &fails);
+    double updates = n / dt;
+    printf("updates_per_s %.0f objects/s (merge patches, %d failed)\n", updates, fails);
+    printf("sqlite_inserts_per_s %.0f rows/s (same payloads, one transaction each)\n", sq);
+    size_t bytes = 0;
+    double lj = list_latency("Accept: application/json", 5, &bytes);
+    printf("list_json_ms %.1f ms (%d objects, %zu bytes, median of 5)\n", lj * 1000, n, bytes);
+    double lt = list_latency("Accept: application/json;as=Table;v=v1;g=meta.k8s.io", 3, &bytes);
+    printf("list_table_ms %.1f ms (median of 3)\n", lt * 1000);
+    printf("rss_after_%d_objects %.1f MB\n", n, rss_kib(pid) / 1024.0);
+    double p50, p99;
+    int got;
+    watch_latency(watchers, 100, &p50, &p99, &got);
+    printf("watch_delivery_p50 %.2f ms (%d watchers, %d deliveries)\n", p50, watchers, got);
+    printf("watch_delivery_p99 %.2f ms\n", p99);
+    printf("rss_with_%d_watchers %.1f MB\n", watchers, rss_kib(pid) / 1024.0);
+    printf("ratio creates/sqlite_inserts %.2f\n", creates / sq);
+    printf("ratio updates/sqlite_inserts %.2f\n", updates / sq);
+    curl_global_cleanup();
+    return 0;
+}
