@@ -263,7 +263,7 @@ static json_t *gv_document(const struct api_registry *reg, const char *group, co
         const struct api_resource *r = api_registry_at(reg, k);
         if (strcmp(r->group, group) != 0 || strcmp(r->version, version) != 0)
             continue;
-        char path[600], base[300], sname[400];
+        char path[1024], base[400], sname[600];
         if (group[0])
             snprintf(base, sizeof(base), "/apis/%s/%s", group, version);
         else
