@@ -46,11 +46,13 @@ ALL_LIBS  := $(foreach m,$(MODULES),$(B)/lib/lib$(m).a)
 LINK_GROUP = -Wl,--start-group $(filter %.a,$^) -Wl,--end-group
 
 BINS      := $(addprefix $(BINDIR)/,$(CMDS))
+E2E_SRC   := $(wildcard test/e2e/*.c)
+E2E_BINS  := $(patsubst test/e2e/%.c,$(B)/e2e/%,$(E2E_SRC))
 TESTS     := $(patsubst pkg/%_test.c,$(B)/test/%_test,$(TEST_SRC))
 REPLAYS   := $(addprefix $(B)/fuzz-replay/,$(FUZZ_NAMES))
 
 .SECONDARY:
-.PHONY: all check test test-unit test-e2e fuzz bench run clean deps demo test-upstream
+.PHONY: all check test test-unit test-e2e e2e-drivers fuzz bench run clean deps demo test-upstream
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -70,6 +72,13 @@ $(BINDIR)/%: $(B)/obj/cmd/%/main.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LINK_GROUP) $(LIBS)
 
+# Process-level test drivers: test/e2e/<module>-<what>.c links <module> and its DEPS.
+$(B)/e2e/%: $(B)/obj/test/e2e/%.o $$(call mod_libs,$$(firstword $$(subst -, ,$$*)))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LINK_GROUP) $(LIBS)
+
+e2e-drivers: $(E2E_BINS)
+
 # A test links its own module and that module's DEPS only.
 $(B)/test/%_test: $(B)/obj/pkg/%_test.o $$(call mod_libs,$$(firstword $$(subst /, ,$$*)))
 	@mkdir -p $(dir $@)
@@ -88,8 +97,9 @@ test-unit: check
 
 # Integration tests run the sanitizer build of every binary.
 test-e2e:
-	@$(MAKE) --no-print-directory SANITIZE=1 all
-	@ANVIL_BIN=$(CURDIR)/build/$(CCNAME)-san/bin hack/run-tests.sh e2e test/e2e/*.sh
+	@$(MAKE) --no-print-directory SANITIZE=1 all e2e-drivers
+	@ANVIL_BIN=$(CURDIR)/build/$(CCNAME)-san/bin ANVIL_E2E_BIN=$(CURDIR)/build/$(CCNAME)-san/e2e \
+		hack/run-tests.sh e2e test/e2e/*.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all
