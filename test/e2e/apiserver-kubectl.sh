@@ -225,4 +225,8 @@ check "apply hw into lab" K -n lab apply -f "$E2E_TMP/hw2.yaml"
 check "delete namespace" K delete namespace lab --wait=false
 expect_match "namespace contents are gone" "No resources found" K -n lab get hw
 
+# --- the kustomize tree
+check "apply -k manifests/" K apply -k "$E2E_TOP/manifests/"
+expect_match "manifests create the anvil-system namespace" "^anvil-system " K get ns anvil-system
+
 e2e_done
