@@ -41,6 +41,7 @@ struct session {
     struct api_watcher *watcher;
     bool watch_closing;
     double started;
+    int64_t last_bookmark;
 };
 
 static double mono_now(void)
@@ -71,6 +72,7 @@ static void session_reset(struct session *ss)
         (void)malloc_trim(0);
     ss->body_too_big = ss->expecting_body = ss->responding = ss->headers_sent = false;
     ss->watch_closing = false;
+    ss->last_bookmark = 0;
     ss->sent = 0;
 }
 
@@ -372,9 +374,13 @@ static int callback_api(struct lws *wsi,
     case LWS_CALLBACK_TIMER:
         if (ss && ss->watcher) {
             int64_t now = api_now_sec();
+            if (ss->last_bookmark == 0)
+                ss->last_bookmark = now;
             if (srv->opts.watch_bookmark_sec > 0 &&
-                now % srv->opts.watch_bookmark_sec == 0)
+                now - ss->last_bookmark >= srv->opts.watch_bookmark_sec) {
+                ss->last_bookmark = now;
                 (void)api_watcher_bookmark(srv, ss->watcher);
+            }
             if (api_watcher_deadline(ss->watcher) <= now || srv->stop)
                 lws_callback_on_writable(wsi);
             lws_set_timer_usecs(wsi, LWS_USEC_PER_SEC);
