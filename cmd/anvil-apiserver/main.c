@@ -78,8 +78,20 @@ static int mkdir_p(const char *dir)
 int main(int argc, char **argv)
 {
     enum {
-        OPT_LISTEN = 1000, OPT_DATA, OPT_CERT, OPT_KEY, OPT_GEN, OPT_TOKEN, OPT_KUBECONFIG,
-        OPT_RETAIN, OPT_WINDOW, OPT_INTERVAL, OPT_BOOKMARK, OPT_SYNC, OPT_LOGFMT, OPT_LOGLEVEL,
+        OPT_LISTEN = 1000,
+        OPT_DATA,
+        OPT_CERT,
+        OPT_KEY,
+        OPT_GEN,
+        OPT_TOKEN,
+        OPT_KUBECONFIG,
+        OPT_RETAIN,
+        OPT_WINDOW,
+        OPT_INTERVAL,
+        OPT_BOOKMARK,
+        OPT_SYNC,
+        OPT_LOGFMT,
+        OPT_LOGLEVEL,
         OPT_HELP,
     };
     static const struct option longopts[] = {
@@ -115,13 +127,27 @@ int main(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_LISTEN: o.listen = optarg; break;
-        case OPT_DATA: o.data_dir = optarg; break;
-        case OPT_CERT: o.tls_cert = optarg; break;
-        case OPT_KEY: o.tls_key = optarg; break;
-        case OPT_GEN: generate = true; break;
-        case OPT_TOKEN: o.token_file = optarg; break;
-        case OPT_KUBECONFIG: kubeconfig = optarg; break;
+        case OPT_LISTEN:
+            o.listen = optarg;
+            break;
+        case OPT_DATA:
+            o.data_dir = optarg;
+            break;
+        case OPT_CERT:
+            o.tls_cert = optarg;
+            break;
+        case OPT_KEY:
+            o.tls_key = optarg;
+            break;
+        case OPT_GEN:
+            generate = true;
+            break;
+        case OPT_TOKEN:
+            o.token_file = optarg;
+            break;
+        case OPT_KUBECONFIG:
+            kubeconfig = optarg;
+            break;
         case OPT_RETAIN:
             if (parse_num("--compaction-retain", optarg, 1, &n) < 0)
                 return 2;
@@ -142,7 +168,9 @@ int main(int argc, char **argv)
                 return 2;
             o.watch_bookmark_sec = n;
             break;
-        case OPT_SYNC: o.sync_full = true; break;
+        case OPT_SYNC:
+            o.sync_full = true;
+            break;
         case OPT_LOGFMT: {
             enum log_format f;
             if (log_format_from_string(optarg, &f) < 0) {
@@ -162,7 +190,9 @@ int main(int argc, char **argv)
             log_set_level(l);
             break;
         }
-        case OPT_HELP: usage(stdout); return 0;
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
         default:
             fprintf(stderr, "anvil-apiserver: unknown or incomplete option: %s (see --help)\n",
                     argv[optind - 1]);
@@ -223,8 +253,7 @@ int main(int argc, char **argv)
         if (colon)
             *colon = '\0';
         snprintf(url, sizeof(url), "%s://%s:%d", o.tls_cert ? "https" : "http",
-                 strcmp(host, "0.0.0.0") == 0 || !host[0] ? "127.0.0.1" : host,
-                 apiserver_port(s));
+                 strcmp(host, "0.0.0.0") == 0 || !host[0] ? "127.0.0.1" : host, apiserver_port(s));
         char token[512] = "";
         if (o.token_file) {
             FILE *f = fopen(o.token_file, "re");

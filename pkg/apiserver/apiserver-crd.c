@@ -19,18 +19,6 @@
 
 #define CRD_KEY "apiextensions.k8s.io/customresourcedefinitions"
 
-static void cause(json_t *causes, const char *type, const char *field, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static void cause(json_t *causes, const char *type, const char *field, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    json_array_append_new(causes, api_cause(type, field, msg));
-}
-
 static json_t *condition(const json_t *old_conditions,
                          const char *type,
                          const char *reason,
@@ -56,33 +44,38 @@ static void check_names(json_t *spec, const char *name, json_t *causes)
     const char *plural = json_string_value(json_object_get(names, "plural"));
     const char *kind = json_string_value(json_object_get(names, "kind"));
     if (!group || !*group)
-        cause(causes, "FieldValueRequired", "spec.group", "spec.group: Required value");
+        api_add_cause(causes, "FieldValueRequired", "spec.group", "spec.group: Required value");
     else if (!strchr(group, '.') || !api_is_dns1123_subdomain(group))
-        cause(causes, "FieldValueInvalid", "spec.group",
-              "spec.group: Invalid value: \"%s\": should be a domain with at least one dot", group);
+        api_add_cause(causes, "FieldValueInvalid", "spec.group",
+                      "spec.group: Invalid value: \"%s\": should be a domain with at least one dot",
+                      group);
     if (!plural || !*plural)
-        cause(causes, "FieldValueRequired", "spec.names.plural", "spec.names.plural: Required value");
+        api_add_cause(causes, "FieldValueRequired", "spec.names.plural",
+                      "spec.names.plural: Required value");
     else if (!api_is_dns1123_label(plural))
-        cause(causes, "FieldValueInvalid", "spec.names.plural",
-              "spec.names.plural: Invalid value: \"%s\": a lowercase RFC 1123 label must consist "
-              "of lower case alphanumeric characters or '-'",
-              plural);
+        api_add_cause(
+                causes, "FieldValueInvalid", "spec.names.plural",
+                "spec.names.plural: Invalid value: \"%s\": a lowercase RFC 1123 label must consist "
+                "of lower case alphanumeric characters or '-'",
+                plural);
     if (!kind || !*kind)
-        cause(causes, "FieldValueRequired", "spec.names.kind", "spec.names.kind: Required value");
+        api_add_cause(causes, "FieldValueRequired", "spec.names.kind",
+                      "spec.names.kind: Required value");
     if (group && plural && name) {
         char want[600];
         snprintf(want, sizeof(want), "%s.%s", plural, group);
         if (strcmp(want, name) != 0)
-            cause(causes, "FieldValueInvalid", "metadata.name",
-                  "metadata.name: Invalid value: \"%s\": must be spec.names.plural+\".\"+spec.group",
-                  name);
+            api_add_cause(causes, "FieldValueInvalid", "metadata.name",
+                          "metadata.name: Invalid value: \"%s\": must be "
+                          "spec.names.plural+\".\"+spec.group",
+                          name);
     }
     const char *scope = json_string_value(json_object_get(spec, "scope"));
     if (!scope || (strcmp(scope, "Namespaced") != 0 && strcmp(scope, "Cluster") != 0))
-        cause(causes, "FieldValueNotSupported", "spec.scope",
-              "spec.scope: Unsupported value: \"%s\": supported values: \"Cluster\", "
-              "\"Namespaced\"",
-              scope ? scope : "");
+        api_add_cause(causes, "FieldValueNotSupported", "spec.scope",
+                      "spec.scope: Unsupported value: \"%s\": supported values: \"Cluster\", "
+                      "\"Namespaced\"",
+                      scope ? scope : "");
     if (kind && names) {
         if (!json_object_get(names, "singular")) {
             char *low = strdup(kind);
@@ -106,15 +99,16 @@ static void check_versions(json_t *spec, json_t *causes, const char **ret_storag
     json_t *v;
     char field[200];
     if (!json_is_array(versions) || json_array_size(versions) == 0) {
-        cause(causes, "FieldValueInvalid", "spec.versions",
-              "spec.versions: Invalid value: null: must have exactly one version marked as storage "
-              "version");
+        api_add_cause(causes, "FieldValueInvalid", "spec.versions",
+                      "spec.versions: Invalid value: null: must have exactly one version marked as "
+                      "storage "
+                      "version");
         return;
     }
     json_array_foreach(versions, i, v) {
         if (!json_string_value(json_object_get(v, "name"))) {
             snprintf(field, sizeof(field), "spec.versions[%zu].name", i);
-            cause(causes, "FieldValueRequired", field, "%s: Required value", field);
+            api_add_cause(causes, "FieldValueRequired", field, "%s: Required value", field);
         }
         if (json_is_true(json_object_get(v, "storage"))) {
             n_storage++;
@@ -123,8 +117,8 @@ static void check_versions(json_t *spec, json_t *causes, const char **ret_storag
         json_t *schema = json_object_get(json_object_get(v, "schema"), "openAPIV3Schema");
         snprintf(field, sizeof(field), "spec.versions[%zu].schema.openAPIV3Schema", i);
         if (!schema) {
-            cause(causes, "FieldValueRequired", field, "%s: Required value: schemas are required",
-                  field);
+            api_add_cause(causes, "FieldValueRequired", field,
+                          "%s: Required value: schemas are required", field);
             continue;
         }
         struct schema_result sr = {0};
@@ -135,9 +129,10 @@ static void check_versions(json_t *spec, json_t *causes, const char **ret_storag
         schema_result_clear(&sr);
     }
     if (n_storage != 1)
-        cause(causes, "FieldValueInvalid", "spec.versions",
-              "spec.versions: Invalid value: must have exactly one version marked as storage "
-              "version");
+        api_add_cause(
+                causes, "FieldValueInvalid", "spec.versions",
+                "spec.versions: Invalid value: must have exactly one version marked as storage "
+                "version");
 }
 
 int api_crd_prepare(json_t *crd, json_t *causes)
@@ -146,7 +141,7 @@ int api_crd_prepare(json_t *crd, json_t *causes)
     const char *name = api_obj_str(crd, "metadata", "name");
     const char *storage = NULL;
     if (!json_is_object(spec)) {
-        cause(causes, "FieldValueRequired", "spec", "spec: Required value");
+        api_add_cause(causes, "FieldValueRequired", "spec", "spec: Required value");
         return 0;
     }
     check_names(spec, name, causes);
@@ -161,9 +156,8 @@ int api_crd_prepare(json_t *crd, json_t *causes)
     json_t *old_status = json_object_get(crd, "status");
     json_t *old_conds = json_object_get(old_status, "conditions");
     json_t *conds = json_array();
-    json_array_append_new(conds,
-                          condition(old_conds, "NamesAccepted", "NoConflicts", "no conflicts found",
-                                    now));
+    json_array_append_new(
+            conds, condition(old_conds, "NamesAccepted", "NoConflicts", "no conflicts found", now));
     json_array_append_new(conds, condition(old_conds, "Established", "InitialNamesAccepted",
                                            "the initial names have been accepted", now));
     json_t *stored = json_array();
@@ -262,8 +256,7 @@ int api_crd_load_all(struct apiserver *s)
 
 int api_bootstrap(struct apiserver *s)
 {
-    static const char *const names[] = {"default", "kube-system", "kube-public",
-                                        "kube-node-lease"};
+    static const char *const names[] = {"default", "kube-system", "kube-public", "kube-node-lease"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         _cleanup_free_ char *body = NULL;
         uint64_t rev;

@@ -118,7 +118,7 @@ static int respond_aggregated(struct apiserver *s, bool core, struct api_respons
     size_t i;
     json_t *g;
     json_array_foreach(groups, i, g)
-            json_array_append_new(items, aggregated_group(s->registry, json_string_value(g)));
+        json_array_append_new(items, aggregated_group(s->registry, json_string_value(g)));
     json_t *doc = json_pack("{s:s,s:s,s:{},s:o}", "kind", "APIGroupDiscoveryList", "apiVersion",
                             "apidiscovery.k8s.io/v2", "metadata", "items", items);
     int r = api_respond_json(resp, 200, doc);
@@ -149,9 +149,9 @@ static json_t *resource_list(const struct api_registry *reg, const char *group, 
         const struct api_resource *r = api_registry_at(reg, k);
         if (strcmp(r->group, group) != 0 || strcmp(r->version, version) != 0)
             continue;
-        json_t *o = json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", r->plural, "singularName",
-                              r->singular, "namespaced", r->namespaced, "kind", r->kind, "verbs",
-                              verbs_all());
+        json_t *o =
+                json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", r->plural, "singularName", r->singular,
+                          "namespaced", r->namespaced, "kind", r->kind, "verbs", verbs_all());
         if (json_array_size(r->short_names))
             json_object_set(o, "shortNames", r->short_names);
         if (json_array_size(r->categories))
@@ -162,8 +162,8 @@ static json_t *resource_list(const struct api_registry *reg, const char *group, 
             snprintf(sub, sizeof(sub), "%s/status", r->plural);
             json_array_append_new(resources,
                                   json_pack("{s:s,s:s,s:b,s:s,s:[s,s,s]}", "name", sub,
-                                            "singularName", "", "namespaced", r->namespaced,
-                                            "kind", r->kind, "verbs", "get", "patch", "update"));
+                                            "singularName", "", "namespaced", r->namespaced, "kind",
+                                            r->kind, "verbs", "get", "patch", "update"));
         }
     }
     if (json_array_size(resources) == 0) {
@@ -210,7 +210,7 @@ int api_handle_discovery(struct apiserver *s,
         size_t i;
         json_t *g;
         json_array_foreach(groups, i, g)
-                json_array_append_new(list, group_entry(s->registry, json_string_value(g)));
+            json_array_append_new(list, group_entry(s->registry, json_string_value(g)));
         return api_respond_json(resp, 200,
                                 json_pack("{s:s,s:s,s:o}", "kind", "APIGroupList", "apiVersion",
                                           "v1", "groups", list));
@@ -272,15 +272,15 @@ static json_t *gv_document(const struct api_registry *reg, const char *group, co
             snprintf(path, sizeof(path), "%s/namespaces/{namespace}/%s/{name}", base, r->plural);
         else
             snprintf(path, sizeof(path), "%s/%s/{name}", base, r->plural);
-        json_t *gvk = json_pack("{s:s,s:s,s:s}", "group", group, "version", version, "kind",
-                                r->kind);
+        json_t *gvk =
+                json_pack("{s:s,s:s,s:s}", "group", group, "version", version, "kind", r->kind);
         json_t *op = json_pack("{s:o,s:[{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}}],"
                                "s:{s:{s:s}}}",
                                "x-kubernetes-group-version-kind", gvk, "parameters", "name",
-                               "fieldValidation", "in", "query", "schema", "type", "string",
-                               "name", "fieldManager", "in", "query", "schema", "type", "string",
-                               "name", "dryRun", "in", "query", "schema", "type", "string",
-                               "responses", "200", "description", "OK");
+                               "fieldValidation", "in", "query", "schema", "type", "string", "name",
+                               "fieldManager", "in", "query", "schema", "type", "string", "name",
+                               "dryRun", "in", "query", "schema", "type", "string", "responses",
+                               "200", "description", "OK");
         json_object_set_new(paths, path, json_pack("{s:o}", "patch", op));
         schema_name(r, sname, sizeof(sname));
         json_t *sc = r->schema ? json_deep_copy(r->schema)
@@ -294,9 +294,9 @@ static json_t *gv_document(const struct api_registry *reg, const char *group, co
         json_object_set_new(props, "apiVersion", json_pack("{s:s}", "type", "string"));
         json_object_set_new(props, "kind", json_pack("{s:s}", "type", "string"));
         json_object_set_new(props, "metadata", json_pack("{s:s}", "type", "object"));
-        json_object_set_new(sc, "x-kubernetes-group-version-kind",
-                            json_pack("[{s:s,s:s,s:s}]", "group", group, "version", version,
-                                      "kind", r->kind));
+        json_object_set_new(
+                sc, "x-kubernetes-group-version-kind",
+                json_pack("[{s:s,s:s,s:s}]", "group", group, "version", version, "kind", r->kind));
         json_object_set_new(schemas, sname, sc);
     }
     return json_pack("{s:s,s:{s:s,s:s},s:o,s:{s:o}}", "openapi", "3.0.0", "info", "title",

@@ -16,8 +16,8 @@
 static const char *method_name(enum api_method m)
 {
     static const char *const names[_API_METHOD_MAX] = {
-            [API_GET] = "GET",       [API_HEAD] = "HEAD",     [API_POST] = "POST",
-            [API_PUT] = "PUT",       [API_PATCH] = "PATCH",   [API_DELETE] = "DELETE",
+            [API_GET] = "GET",         [API_HEAD] = "HEAD",   [API_POST] = "POST",
+            [API_PUT] = "PUT",         [API_PATCH] = "PATCH", [API_DELETE] = "DELETE",
             [API_OPTIONS] = "OPTIONS",
     };
     return m < _API_METHOD_MAX ? names[m] : "?";
@@ -36,8 +36,8 @@ int api_handle_resource(struct apiserver *s,
                         const struct api_path *p,
                         struct api_response *resp)
 {
-    const struct api_resource *res = api_registry_find(s->registry, p->group, p->version,
-                                                       p->resource);
+    const struct api_resource *res =
+            api_registry_find(s->registry, p->group, p->version, p->resource);
     if (!res)
         return api_respond_status(resp, 404, "NotFound", api_details(NULL, NULL, NULL),
                                   "the server could not find the requested resource");

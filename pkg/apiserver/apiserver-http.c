@@ -140,8 +140,7 @@ static int wake_session(void *ctx)
 static void log_request(struct session *ss)
 {
     const char *verb = ss->resp.watch ? "WATCH" : NULL;
-    static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                        "OPTIONS"};
+    static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
     if (!verb)
         verb = (unsigned)ss->method < 7 ? names[ss->method] : "?";
     double secs = mono_now() - ss->started;
@@ -217,10 +216,9 @@ static int send_headers(struct session *ss)
     } else if (lws_add_http_header_content_length(ss->wsi, ss->resp.body.len, &p, end)) {
         return -1;
     }
-    if (ss->resp.warning &&
-        lws_add_http_header_by_name(ss->wsi, (const unsigned char *)"warning:",
-                                    (const unsigned char *)ss->resp.warning,
-                                    (int)strlen(ss->resp.warning), &p, end))
+    if (ss->resp.warning && lws_add_http_header_by_name(ss->wsi, (const unsigned char *)"warning:",
+                                                        (const unsigned char *)ss->resp.warning,
+                                                        (int)strlen(ss->resp.warning), &p, end))
         return -1;
     if (lws_finalize_write_http_header(ss->wsi, start, &p, end))
         return -1;
@@ -330,11 +328,8 @@ static int on_http(struct session *ss, struct lws *wsi)
     return dispatch(ss);
 }
 
-static int callback_api(struct lws *wsi,
-                        enum lws_callback_reasons reason,
-                        void *user,
-                        void *in,
-                        size_t len)
+static int
+callback_api(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct session *ss = user;
     struct apiserver *srv = lws_context_user(lws_get_context(wsi));
@@ -489,7 +484,6 @@ static void maintain(struct lws_sorted_usec_list *sul)
                              : (lws_usec_t)m->srv->opts.compact_interval_sec * LWS_USEC_PER_SEC;
     lws_sul_schedule(m->srv->lws, 0, &m->sul, maintain, next);
 }
-
 
 int apiserver_new(struct apiserver **ret, const struct apiserver_opts *opts)
 {

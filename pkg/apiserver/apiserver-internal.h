@@ -50,7 +50,7 @@ struct api_resource {
     bool namespaced;
     bool has_status;
     bool builtin;
-    bool storage_version; /* this version is the CRD's storage version */
+    bool storage_version;    /* this version is the CRD's storage version */
     json_t *short_names;     /* array of strings */
     json_t *categories;      /* array of strings */
     json_t *schema;          /* openAPIV3Schema, NULL = no validation/pruning */
@@ -63,26 +63,26 @@ struct api_resource {
 /* The parsed request path. */
 enum api_path_kind {
     API_PATH_NONE,
-    API_PATH_VERSION,      /* /version */
-    API_PATH_HEALTH,       /* /healthz /readyz /livez (+ /<check>) */
-    API_PATH_METRICS,      /* /metrics */
-    API_PATH_DISCOVERY,    /* /api, /apis, /api/v1, /apis/<g>, /apis/<g>/<v> */
-    API_PATH_OPENAPI_V3,   /* /openapi/v3[/<gv path>] */
-    API_PATH_OPENAPI_V2,   /* /openapi/v2 (404 by design) */
-    API_PATH_RESOURCE,     /* collection, object or subresource */
+    API_PATH_VERSION,    /* /version */
+    API_PATH_HEALTH,     /* /healthz /readyz /livez (+ /<check>) */
+    API_PATH_METRICS,    /* /metrics */
+    API_PATH_DISCOVERY,  /* /api, /apis, /api/v1, /apis/<g>, /apis/<g>/<v> */
+    API_PATH_OPENAPI_V3, /* /openapi/v3[/<gv path>] */
+    API_PATH_OPENAPI_V2, /* /openapi/v2 (404 by design) */
+    API_PATH_RESOURCE,   /* collection, object or subresource */
     _API_PATH_KIND_MAX,
 };
 
 struct api_path {
     enum api_path_kind kind;
-    bool core;       /* /api/... rather than /apis/... */
-    char *group;     /* "" for core */
-    char *version;   /* NULL when not given */
-    char *ns;        /* NULL when not namespaced in the path */
-    char *resource;  /* plural */
-    char *name;      /* NULL for a collection */
+    bool core;      /* /api/... rather than /apis/... */
+    char *group;    /* "" for core */
+    char *version;  /* NULL when not given */
+    char *ns;       /* NULL when not namespaced in the path */
+    char *resource; /* plural */
+    char *name;     /* NULL for a collection */
     char *subresource;
-    char *rest;      /* for OPENAPI_V3 / HEALTH: what follows the prefix */
+    char *rest; /* for OPENAPI_V3 / HEALTH: what follows the prefix */
 };
 
 /* The query parameters the server understands (others are ignored). */
@@ -124,15 +124,15 @@ struct api_watch_spec {
     char *store_key;
     char *api_version; /* requested group/version, written into every object */
     char *kind;
-    json_t *columns;   /* printer columns, for Table watches */
-    bool raw_ok;       /* the stored apiVersion is the requested one: bodies pass through */
-    char *ns; /* NULL = all namespaces */
+    json_t *columns; /* printer columns, for Table watches */
+    bool raw_ok;     /* the stored apiVersion is the requested one: bodies pass through */
+    char *ns;        /* NULL = all namespaces */
     struct label_selector *labels;
     struct field_selector *fields;
-    uint64_t since;       /* replay events after this revision */
-    bool initial_state;   /* send ADDED for the current state first (RV "" / "0") */
+    uint64_t since;     /* replay events after this revision */
+    bool initial_state; /* send ADDED for the current state first (RV "" / "0") */
     bool bookmarks;
-    bool initial_end;     /* sendInitialEvents: BOOKMARK with initial-events-end after the state */
+    bool initial_end; /* sendInitialEvents: BOOKMARK with initial-events-end after the state */
     bool table;
     int64_t timeout_sec;
 };
@@ -141,8 +141,8 @@ struct api_response {
     int status;
     const char *content_type;
     struct buf body;
-    char *warning;           /* Warning header value, or NULL */
-    long retry_after;        /* Retry-After seconds when > 0 */
+    char *warning;                /* Warning header value, or NULL */
+    long retry_after;             /* Retry-After seconds when > 0 */
     struct api_watch_spec *watch; /* set: the transport starts a watch stream */
 };
 
@@ -154,7 +154,7 @@ struct apiserver {
     struct lws_context *lws;
     struct api_watchers *watchers;
     struct api_metrics *metrics;
-    json_t *tokens; /* object token -> user, NULL when auth is off */
+    json_t *tokens;      /* object token -> user, NULL when auth is off */
     struct maint *maint; /* periodic compaction timer (apiserver-http.c) */
     char *openapi_cache;
     bool ready;
@@ -195,16 +195,14 @@ void api_query_clear(struct api_query *q);
 void api_response_init(struct api_response *r);
 void api_response_clear(struct api_response *r);
 /* A Kubernetes Status failure body. details may be NULL (stolen reference). */
-int api_respond_status(struct api_response *r,
-                       int code,
-                       const char *reason,
-                       json_t *details,
-                       const char *fmt,
-                       ...) __attribute__((format(printf, 5, 6)));
+int api_respond_status(
+        struct api_response *r, int code, const char *reason, json_t *details, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 /* A JSON body (stolen reference). */
 int api_respond_json(struct api_response *r, int code, json_t *body);
 /* Raw JSON text. */
-int api_respond_raw(struct api_response *r, int code, const char *ctype, const char *text, size_t n);
+int api_respond_raw(
+        struct api_response *r, int code, const char *ctype, const char *text, size_t n);
 json_t *api_details(const char *name, const char *group, const char *kind);
 /* The qualified resource name used in messages: "hardware.tinkerbell.org", "namespaces". */
 void api_qualified(const struct api_resource *res, char *out, size_t n);
@@ -221,6 +219,9 @@ bool api_is_dns1123_label(const char *s);
 /* Validates labels (qualified names / values); appends causes to causes (array). */
 void api_validate_labels(const json_t *labels, const char *path, json_t *causes);
 json_t *api_cause(const char *type, const char *field, const char *message);
+/* Appends a cause with a printf-formatted message. */
+void api_add_cause(json_t *causes, const char *type, const char *field, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 /* Accept header contains as=Table. */
 bool api_accepts_table(const char *accept);
 const char *api_obj_str(const json_t *obj, const char *a, const char *b);
@@ -303,8 +304,8 @@ size_t api_watchers_count(const struct api_watchers *ws);
 struct api_metrics;
 int api_metrics_new(struct api_metrics **ret);
 struct api_metrics *api_metrics_free(struct api_metrics *m);
-void api_metrics_request(struct api_metrics *m, const char *verb, const char *resource, int code,
-                         double seconds);
+void api_metrics_request(
+        struct api_metrics *m, const char *verb, const char *resource, int code, double seconds);
 int api_metrics_render(struct apiserver *s, struct buf *out);
 
 static inline const char *api_str_or(const char *s, const char *fallback)

@@ -56,8 +56,8 @@ static void resource_label(const char *path, char *out, size_t n)
     snprintf(out, n, "unknown");
 }
 
-void api_metrics_request(struct api_metrics *m, const char *verb, const char *path, int code,
-                         double seconds)
+void api_metrics_request(
+        struct api_metrics *m, const char *verb, const char *path, int code, double seconds)
 {
     char res[64];
     resource_label(path, res, sizeof(res));

@@ -19,7 +19,8 @@ void api_object_set_version(const struct api_resource *res, json_t *obj);
 void api_api_version(const struct api_resource *res, char *out, size_t n);
 int api_parse_rv(const char *s, uint64_t *ret);
 
-int api_respond_not_found(struct api_response *resp, const struct api_resource *res,
+int api_respond_not_found(struct api_response *resp,
+                          const struct api_resource *res,
                           const char *name);
 /* Maps an apistore error code to its Status. */
 int api_respond_store_error(struct api_response *resp,
@@ -35,20 +36,49 @@ int api_selectors_parse(const struct api_resource *res,
                         struct label_selector **ret_labels,
                         struct field_selector **ret_fields);
 
-int api_get(struct apiserver *s, const struct api_request *req, const struct api_resource *res,
-            const char *ns, const char *name, struct api_response *resp);
-int api_list(struct apiserver *s, const struct api_request *req, const struct api_resource *res,
-             const char *ns, struct api_response *resp);
-int api_watch_accept(struct apiserver *s, const struct api_request *req,
-                     const struct api_resource *res, const char *ns, struct api_response *resp);
-int api_create(struct apiserver *s, const struct api_request *req, const struct api_resource *res,
-               const char *ns, struct api_response *resp);
-int api_update(struct apiserver *s, const struct api_request *req, const struct api_resource *res,
-               const char *ns, const char *name, bool status, struct api_response *resp);
-int api_patch(struct apiserver *s, const struct api_request *req, const struct api_resource *res,
-              const char *ns, const char *name, bool status, struct api_response *resp);
-int api_delete(struct apiserver *s, const struct api_request *req, const struct api_resource *res,
-               const char *ns, const char *name, struct api_response *resp);
-int api_delete_collection(struct apiserver *s, const struct api_request *req,
-                          const struct api_resource *res, const char *ns,
+int api_get(struct apiserver *s,
+            const struct api_request *req,
+            const struct api_resource *res,
+            const char *ns,
+            const char *name,
+            struct api_response *resp);
+int api_list(struct apiserver *s,
+             const struct api_request *req,
+             const struct api_resource *res,
+             const char *ns,
+             struct api_response *resp);
+int api_watch_accept(struct apiserver *s,
+                     const struct api_request *req,
+                     const struct api_resource *res,
+                     const char *ns,
+                     struct api_response *resp);
+int api_create(struct apiserver *s,
+               const struct api_request *req,
+               const struct api_resource *res,
+               const char *ns,
+               struct api_response *resp);
+int api_update(struct apiserver *s,
+               const struct api_request *req,
+               const struct api_resource *res,
+               const char *ns,
+               const char *name,
+               bool status,
+               struct api_response *resp);
+int api_patch(struct apiserver *s,
+              const struct api_request *req,
+              const struct api_resource *res,
+              const char *ns,
+              const char *name,
+              bool status,
+              struct api_response *resp);
+int api_delete(struct apiserver *s,
+               const struct api_request *req,
+               const struct api_resource *res,
+               const char *ns,
+               const char *name,
+               struct api_response *resp);
+int api_delete_collection(struct apiserver *s,
+                          const struct api_request *req,
+                          const struct api_resource *res,
+                          const char *ns,
                           struct api_response *resp);

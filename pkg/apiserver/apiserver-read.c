@@ -56,7 +56,8 @@ void api_api_version(const struct api_resource *res, char *out, size_t n)
         snprintf(out, n, "%s", res->version);
 }
 
-int api_respond_not_found(struct api_response *resp, const struct api_resource *res,
+int api_respond_not_found(struct api_response *resp,
+                          const struct api_resource *res,
                           const char *name)
 {
     char q[300];
@@ -192,10 +193,10 @@ struct list_ctx {
     struct field_selector *fields;
     bool needs_parse; /* field selector beyond metadata, table, or version rewrite */
     bool parse_items;
-    json_t *items;    /* parsed mode (apiVersion rewrite) */
-    json_t *table;    /* Table mode: rows are built as rows arrive */
+    json_t *items; /* parsed mode (apiVersion rewrite) */
+    json_t *table; /* Table mode: rows are built as rows arrive */
     const char *include_object;
-    struct buf *raw;  /* raw mode: comma-joined bodies */
+    struct buf *raw; /* raw mode: comma-joined bodies */
     size_t count;
     size_t limit;
     char *last_ns, *last_name;
@@ -323,9 +324,8 @@ static int list_emit(struct apiserver *s,
         return r;
     }
     if (c->parse_items) {
-        json_t *list = json_pack("{s:s,s:s,s:{s:s},s:O}", "apiVersion", av, "kind",
-                                 res->list_kind, "metadata", "resourceVersion", rvs, "items",
-                                 c->items);
+        json_t *list = json_pack("{s:s,s:s,s:{s:s},s:O}", "apiVersion", av, "kind", res->list_kind,
+                                 "metadata", "resourceVersion", rvs, "items", c->items);
         if (!list)
             return -ENOMEM;
         if (cont)
@@ -546,8 +546,8 @@ int api_watch_accept(struct apiserver *s,
     w->initial_end = q->send_initial_events_set && q->send_initial_events;
     w->table = api_accepts_table(req->accept);
     /* Without timeoutSeconds kube-apiserver keeps a watch 30-60 minutes. */
-    w->timeout_sec = q->timeout_seconds >= 0 ? q->timeout_seconds
-                                             : 1800 + (int64_t)(random() % 1800);
+    w->timeout_sec =
+            q->timeout_seconds >= 0 ? q->timeout_seconds : 1800 + (int64_t)(random() % 1800);
     if (!w->store_key || !w->api_version || !w->kind || (ns && !w->ns)) {
         api_watch_spec_free(w);
         return -ENOMEM;
@@ -557,8 +557,8 @@ int api_watch_accept(struct apiserver *s,
         w->since = 0;
     }
     resp->status = 200;
-    resp->content_type = w->table ? "application/json;as=Table;v=v1;g=meta.k8s.io"
-                                  : "application/json";
+    resp->content_type =
+            w->table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
     resp->watch = w;
     return 0;
 }

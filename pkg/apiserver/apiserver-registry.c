@@ -252,7 +252,8 @@ static int crd_version_resource(const json_t *crd, const json_t *ver, struct api
     res->list_kind = json_string_value(json_object_get(names, "listKind"))
                              ? json_strdup(json_object_get(names, "listKind"), "")
                              : list_kind_of(kind ? kind : "");
-    res->namespaced = strcmp(api_str_or(json_string_value(json_object_get(spec, "scope")), ""), "Cluster");
+    res->namespaced =
+            strcmp(api_str_or(json_string_value(json_object_get(spec, "scope")), ""), "Cluster");
     res->has_status = json_object_get(json_object_get(ver, "subresources"), "status") != NULL;
     res->storage_version = json_is_true(json_object_get(ver, "storage"));
     json_t *sn = json_object_get(names, "shortNames");

@@ -55,12 +55,8 @@ json_t *api_details(const char *name, const char *group, const char *kind)
     return d;
 }
 
-int api_respond_status(struct api_response *r,
-                       int code,
-                       const char *reason,
-                       json_t *details,
-                       const char *fmt,
-                       ...)
+int api_respond_status(
+        struct api_response *r, int code, const char *reason, json_t *details, const char *fmt, ...)
 {
     char msg[2048];
     va_list ap;

@@ -48,7 +48,8 @@ static void jp_walk(const json_t *cur, const char *p, json_t *out, int depth)
         if (p[1] == '*') {
             size_t i;
             json_t *v;
-            json_array_foreach((json_t *)cur, i, v) jp_walk(v, close + 1, out, depth + 1);
+            json_array_foreach((json_t *)cur, i, v)
+                jp_walk(v, close + 1, out, depth + 1);
             return;
         }
         if (p[1] == '\'' || p[1] == '"') {
@@ -156,8 +157,8 @@ static json_t *cell_value(const json_t *col, const json_t *obj, int64_t now)
 
 static json_t *column_definitions(const json_t *columns)
 {
-    json_t *defs = json_pack("[{s:s,s:s,s:s,s:s,s:i}]", "name", "Name", "type", "string",
-                             "format", "name", "description",
+    json_t *defs = json_pack("[{s:s,s:s,s:s,s:s,s:i}]", "name", "Name", "type", "string", "format",
+                             "name", "description",
                              "Name must be unique within a namespace. More info: "
                              "https://kubernetes.io/docs/concepts/overview/working-with-objects/"
                              "names#names",
@@ -169,14 +170,15 @@ static json_t *column_definitions(const json_t *columns)
         if (json_is_true(json_object_get(c, "raw")))
             type = "string";
         json_array_append_new(
-                defs, json_pack("{s:s,s:s,s:s,s:s,s:I}", "name",
-                                api_str_or(json_string_value(json_object_get(c, "name")), ""),
-                                "type", type ? type : "string", "format",
-                                api_str_or(json_string_value(json_object_get(c, "format")), ""),
-                                "description",
-                                api_str_or(json_string_value(json_object_get(c, "description")), ""),
-                                "priority",
-                                (json_int_t)json_integer_value(json_object_get(c, "priority"))));
+                defs,
+                json_pack("{s:s,s:s,s:s,s:s,s:I}", "name",
+                          api_str_or(json_string_value(json_object_get(c, "name")), ""), "type",
+                          type ? type : "string", "format",
+                          api_str_or(json_string_value(json_object_get(c, "format")), ""),
+                          "description",
+                          api_str_or(json_string_value(json_object_get(c, "description")), ""),
+                          "priority",
+                          (json_int_t)json_integer_value(json_object_get(c, "priority"))));
     }
     return defs;
 }
@@ -197,9 +199,8 @@ static json_t *row_object(const json_t *obj, const char *include)
 
 json_t *api_table_new(const json_t *columns, bool with_columns, const char *list_rv)
 {
-    json_t *t = json_pack("{s:s,s:s,s:{s:s},s:[]}", "kind", "Table", "apiVersion",
-                          "meta.k8s.io/v1", "metadata", "resourceVersion", list_rv ? list_rv : "",
-                          "rows");
+    json_t *t = json_pack("{s:s,s:s,s:{s:s},s:[]}", "kind", "Table", "apiVersion", "meta.k8s.io/v1",
+                          "metadata", "resourceVersion", list_rv ? list_rv : "", "rows");
     if (t && with_columns)
         json_object_set_new(t, "columnDefinitions", column_definitions(columns));
     return t;
@@ -218,8 +219,8 @@ int api_table_append(json_t *table,
     json_array_append_new(cells, json_string(name ? name : ""));
     size_t j;
     json_t *c;
-    json_array_foreach((json_t *)columns, j, c) json_array_append_new(cells,
-                                                                      cell_value(c, obj, now_sec));
+    json_array_foreach((json_t *)columns, j, c)
+        json_array_append_new(cells, cell_value(c, obj, now_sec));
     json_t *row = json_pack("{s:o}", "cells", cells);
     if (!row)
         return -ENOMEM;

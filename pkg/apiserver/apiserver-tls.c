@@ -165,8 +165,9 @@ int apiserver_write_kubeconfig(const char *path,
         close(fd);
         return r;
     }
-    fprintf(f, "apiVersion: v1\nkind: Config\nclusters:\n- name: anvil\n  cluster:\n"
-               "    server: \"%s\"\n",
+    fprintf(f,
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: anvil\n  cluster:\n"
+            "    server: \"%s\"\n",
             server);
     if (b64)
         fprintf(f, "    certificate-authority-data: %s\n", b64);

@@ -127,8 +127,8 @@ static int queue_event(struct api_watcher *w,
         const char *orv = api_obj_str(obj, "metadata", "resourceVersion");
         if (orv)
             snprintf(rv, sizeof(rv), "%s", orv);
-        _cleanup_json_ json_t *t = api_table_build(w->spec->columns, items, NULL,
-                                                   !w->columns_sent, rv, api_now_sec());
+        _cleanup_json_ json_t *t =
+                api_table_build(w->spec->columns, items, NULL, !w->columns_sent, rv, api_now_sec());
         w->columns_sent = true;
         _cleanup_free_ char *text = t ? json_dumps(t, JSON_COMPACT) : NULL;
         if (!text)
@@ -182,8 +182,11 @@ static bool row_matches(struct api_watcher *w,
     return true;
 }
 
-static int deliver(struct api_watcher *w, const struct apistore_row *row, const char *type,
-                   json_t **obj, bool *obj_tried)
+static int deliver(struct api_watcher *w,
+                   const struct apistore_row *row,
+                   const char *type,
+                   json_t **obj,
+                   bool *obj_tried)
 {
     int r;
     if (w->spec->table || !w->spec->raw_ok) {
@@ -297,8 +300,7 @@ int api_watcher_start(struct apiserver *s,
         if (r == 0 && spec->initial_end)
             r = queue_bookmark(w, now_rev, true);
     } else if (spec->since < now_rev) {
-        r = apistore_events_since(s->store, spec->store_key, spec->ns, spec->since, replay_row,
-                                  &c);
+        r = apistore_events_since(s->store, spec->store_key, spec->ns, spec->since, replay_row, &c);
         if (r == -ESTALE)
             r = queue_expired(w, spec->since, apistore_compacted_revision(s->store));
     }

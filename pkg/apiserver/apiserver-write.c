@@ -38,10 +38,8 @@ static bool dry_run(const struct api_request *req)
 
 /* Decodes the request body: JSON, or YAML for application/yaml and apply
  * patches. Returns 1 with *ret, or <= 0 after responding 400. */
-static int decode_body(const struct api_request *req,
-                       struct api_response *resp,
-                       bool yaml_ok,
-                       json_t **ret)
+static int
+decode_body(const struct api_request *req, struct api_response *resp, bool yaml_ok, json_t **ret)
 {
     const char *ct = req->content_type ? req->content_type : "application/json";
     if (!req->body || req->body_len == 0)
@@ -99,18 +97,6 @@ static int respond_invalid(struct api_response *resp,
                                   n > 1 ? "]" : "");
     return api_respond_status(resp, 422, "Invalid", d, "%s \"%s\" is invalid: %s%s%s", res->kind,
                               name, n > 1 ? "[" : "", msgs, n > 1 ? "]" : "");
-}
-
-static void add_cause(json_t *causes, const char *type, const char *field, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static void add_cause(json_t *causes, const char *type, const char *field, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    json_array_append_new(causes, api_cause(type, field, msg));
 }
 
 static json_t *meta_of(json_t *obj)
@@ -179,17 +165,17 @@ static int validate_object(struct apiserver *s,
     if (!causes)
         return -ENOMEM;
     bool name_ok = strcmp(res->plural, "namespaces") == 0 ? api_is_dns1123_label(name)
-                                                            : api_is_dns1123_subdomain(name);
+                                                          : api_is_dns1123_subdomain(name);
     if (is_crd(res) || strcmp(res->plural, "events") == 0 || strcmp(res->plural, "leases") == 0)
         name_ok = name && *name && strlen(name) <= 253 && !strchr(name, '/') &&
                   strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
     if (!name_ok)
-        add_cause(causes, "FieldValueInvalid", "metadata.name",
-                  "metadata.name: Invalid value: \"%s\": a lowercase RFC 1123 %s must consist of "
-                  "lower case alphanumeric characters, '-' or '.', and must start and end with an "
-                  "alphanumeric character",
-                  name ? name : "",
-                  strcmp(res->plural, "namespaces") == 0 ? "label" : "subdomain");
+        api_add_cause(
+                causes, "FieldValueInvalid", "metadata.name",
+                "metadata.name: Invalid value: \"%s\": a lowercase RFC 1123 %s must consist of "
+                "lower case alphanumeric characters, '-' or '.', and must start and end with an "
+                "alphanumeric character",
+                name ? name : "", strcmp(res->plural, "namespaces") == 0 ? "label" : "subdomain");
     api_validate_labels(json_object_get(meta, "labels"), "metadata.labels", causes);
     json_t *ann = json_object_get(meta, "annotations");
     if (ann && !json_is_null(ann)) {
@@ -197,25 +183,26 @@ static int validate_object(struct apiserver *s,
         const char *k;
         json_t *v;
         if (!json_is_object(ann))
-            add_cause(causes, "FieldValueTypeInvalid", "metadata.annotations",
-                      "metadata.annotations: Invalid value: must be a map of strings");
+            api_add_cause(causes, "FieldValueTypeInvalid", "metadata.annotations",
+                          "metadata.annotations: Invalid value: must be a map of strings");
         else
             json_object_foreach(ann, k, v) {
                 if (!json_is_string(v))
-                    add_cause(causes, "FieldValueTypeInvalid", "metadata.annotations",
-                              "metadata.annotations: Invalid value: \"%s\": value must be a string",
-                              k);
+                    api_add_cause(
+                            causes, "FieldValueTypeInvalid", "metadata.annotations",
+                            "metadata.annotations: Invalid value: \"%s\": value must be a string",
+                            k);
                 total += strlen(k) + json_string_length(v);
             }
         if (total > MAX_ANNOTATIONS_BYTES)
-            add_cause(causes, "FieldValueTooLong", "metadata.annotations",
-                      "metadata.annotations: Too long: must have at most %d bytes",
-                      MAX_ANNOTATIONS_BYTES);
+            api_add_cause(causes, "FieldValueTooLong", "metadata.annotations",
+                          "metadata.annotations: Too long: must have at most %d bytes",
+                          MAX_ANNOTATIONS_BYTES);
     }
     json_t *fin = json_object_get(meta, "finalizers");
     if (fin && !json_is_null(fin) && !json_is_array(fin))
-        add_cause(causes, "FieldValueTypeInvalid", "metadata.finalizers",
-                  "metadata.finalizers: Invalid value: must be a list of strings");
+        api_add_cause(causes, "FieldValueTypeInvalid", "metadata.finalizers",
+                      "metadata.finalizers: Invalid value: must be a list of strings");
 
     if (res->schema) {
         struct schema_result sr = {0};
@@ -234,8 +221,8 @@ static int validate_object(struct apiserver *s,
                                         i ? ", " : "", sr.unknown[i]);
             schema_result_clear(&sr);
             return api_respond_status(resp, 400, "BadRequest", NULL,
-                                      "%s in body is invalid: strict decoding error: %s",
-                                      res->kind, list);
+                                      "%s in body is invalid: strict decoding error: %s", res->kind,
+                                      list);
         }
         if (sr.n_unknown > 0 && req->q.field_validation &&
             strcmp(req->q.field_validation, "Warn") == 0) {
@@ -245,8 +232,8 @@ static int validate_object(struct apiserver *s,
             resp->warning = strdup(w);
         }
         for (size_t i = 0; i < sr.n_causes; i++)
-            json_array_append_new(causes, api_cause(sr.causes[i].type, sr.causes[i].field,
-                                                    sr.causes[i].message));
+            json_array_append_new(
+                    causes, api_cause(sr.causes[i].type, sr.causes[i].field, sr.causes[i].message));
         schema_result_clear(&sr);
     }
     if (is_crd(res) && api_crd_prepare(obj, causes) == -ENOMEM)
@@ -295,6 +282,30 @@ static int after_write(struct apiserver *s,
     return 0;
 }
 
+/* The end of every write: store (unless dryRun), let CRD changes take
+ * effect, answer with the object. A DELETE here is the last finalizer
+ * going away: obj is the final state. */
+static int commit_and_respond(struct apiserver *s,
+                              const struct api_request *req,
+                              const struct api_resource *res,
+                              enum apistore_op op,
+                              const char *ns,
+                              const char *name,
+                              uint64_t expected,
+                              json_t *obj,
+                              int code,
+                              struct api_response *resp)
+{
+    if (!dry_run(req)) {
+        int r = store_write(s, res, op, ns, name, expected, obj);
+        if (r < 0)
+            return api_respond_store_error(resp, res, name, r);
+        if ((r = after_write(s, res, name, op == APISTORE_DELETE ? NULL : obj)) < 0)
+            return r;
+    }
+    return api_respond_json(resp, code, json_incref(obj));
+}
+
 /* Creates obj (already decoded) in ns. */
 static int create_object(struct apiserver *s,
                          const struct api_request *req,
@@ -331,8 +342,7 @@ static int create_object(struct apiserver *s,
         json_object_set_new(meta, "namespace", json_string(ns));
         int r = namespace_exists(s, ns);
         if (r == -ENOENT)
-            return api_respond_status(resp, 404, "NotFound",
-                                      api_details(ns, "", "namespaces"),
+            return api_respond_status(resp, 404, "NotFound", api_details(ns, "", "namespaces"),
                                       "namespaces \"%s\" not found", ns);
         if (r < 0)
             return api_respond_store_error(resp, res, ns, r);
@@ -351,8 +361,8 @@ static int create_object(struct apiserver *s,
     }
     if (!name || !*name) {
         _cleanup_json_ json_t *causes = json_array();
-        add_cause(causes, "FieldValueRequired", "metadata.name",
-                  "metadata.name: Required value: name or generateName is required");
+        api_add_cause(causes, "FieldValueRequired", "metadata.name",
+                      "metadata.name: Required value: name or generateName is required");
         return respond_invalid(resp, res, "", TAKE_PTR(causes));
     }
     char uid[37], ts[40];
@@ -379,14 +389,8 @@ static int create_object(struct apiserver *s,
     if (r <= 0)
         return r;
     name = json_string_value(json_object_get(meta, "name"));
-    if (!dry_run(req)) {
-        r = store_write(s, res, APISTORE_CREATE, res->namespaced ? ns : "", name, 0, obj);
-        if (r < 0)
-            return api_respond_store_error(resp, res, name, r);
-        if ((r = after_write(s, res, name, obj)) < 0)
-            return r;
-    }
-    return api_respond_json(resp, 201, json_incref(obj));
+    return commit_and_respond(s, req, res, APISTORE_CREATE, res->namespaced ? ns : "", name, 0, obj,
+                              201, resp);
 }
 
 int api_create(struct apiserver *s,
@@ -499,8 +503,12 @@ static int finish_update(struct apiserver *s,
     } else {
         result = json_incref(next);
         json_t *m = meta_of(result);
-        static const char *const keep[] = {"name", "namespace", "uid", "creationTimestamp",
-                                           "generation", "deletionTimestamp",
+        static const char *const keep[] = {"name",
+                                           "namespace",
+                                           "uid",
+                                           "creationTimestamp",
+                                           "generation",
+                                           "deletionTimestamp",
                                            "deletionGracePeriodSeconds"};
         for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
             json_t *v = json_object_get(old_meta, keep[i]);
@@ -519,9 +527,9 @@ static int finish_update(struct apiserver *s,
         }
         if (json_object_get(old_meta, "deletionTimestamp") && finalizers_added(old_meta, m)) {
             _cleanup_json_ json_t *causes = json_array();
-            add_cause(causes, "FieldValueForbidden", "metadata.finalizers",
-                      "metadata.finalizers: Forbidden: no new finalizers can be added if the "
-                      "object is being deleted");
+            api_add_cause(causes, "FieldValueForbidden", "metadata.finalizers",
+                          "metadata.finalizers: Forbidden: no new finalizers can be added if the "
+                          "object is being deleted");
             return respond_invalid(resp, res, name, TAKE_PTR(causes));
         }
     }
@@ -552,15 +560,8 @@ static int finish_update(struct apiserver *s,
 
     json_t *fin = json_object_get(rm, "finalizers");
     bool finished = json_object_get(rm, "deletionTimestamp") && json_array_size(fin) == 0;
-    if (dry_run(req))
-        return api_respond_json(resp, 200, json_incref(result));
-    r = store_write(s, res, finished ? APISTORE_DELETE : APISTORE_UPDATE, ns, name, old_rev,
-                    result);
-    if (r < 0)
-        return api_respond_store_error(resp, res, name, r);
-    if ((r = after_write(s, res, name, finished ? NULL : result)) < 0)
-        return r;
-    return api_respond_json(resp, 200, json_incref(result));
+    return commit_and_respond(s, req, res, finished ? APISTORE_DELETE : APISTORE_UPDATE, ns, name,
+                              old_rev, result, 200, resp);
 }
 
 int api_update(struct apiserver *s,
@@ -582,8 +583,9 @@ int api_update(struct apiserver *s,
     const char *rv = api_obj_str(next, "metadata", "resourceVersion");
     if (!res->builtin && (!rv || !*rv)) {
         _cleanup_json_ json_t *causes = json_array();
-        add_cause(causes, "FieldValueInvalid", "metadata.resourceVersion",
-                  "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
+        api_add_cause(
+                causes, "FieldValueInvalid", "metadata.resourceVersion",
+                "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
         return respond_invalid(resp, res, name, TAKE_PTR(causes));
     }
     return finish_update(s, req, res, ns, name, status, old, rev, next, resp);
@@ -669,8 +671,8 @@ int api_patch(struct apiserver *s,
             return api_respond_status(resp, 400, "BadRequest", NULL, "invalid merge patch");
     }
     /* The patch's own resourceVersion is a precondition; the stored one is not. */
-    const char *prv = json_is_object(patch) ? api_obj_str(patch, "metadata", "resourceVersion")
-                                            : NULL;
+    const char *prv =
+            json_is_object(patch) ? api_obj_str(patch, "metadata", "resourceVersion") : NULL;
     if (!prv && json_is_object(next))
         json_object_del(meta_of(next), "resourceVersion");
     return finish_update(s, req, res, ns, name, status, old, rev, next, resp);
@@ -726,8 +728,8 @@ int api_delete(struct apiserver *s,
         json_error_t err;
         opts = json_loadb(req->body, req->body_len, 0, &err);
         if (!json_is_object(opts))
-            return api_respond_status(resp, 400, "BadRequest", NULL,
-                                      "invalid DeleteOptions: %s", err.text);
+            return api_respond_status(resp, 400, "BadRequest", NULL, "invalid DeleteOptions: %s",
+                                      err.text);
     }
     json_t *meta = meta_of(old);
     json_t *pre = json_object_get(opts, "preconditions");
@@ -735,8 +737,7 @@ int api_delete(struct apiserver *s,
     const char *prv = json_string_value(json_object_get(pre, "resourceVersion"));
     const char *uid = json_string_value(json_object_get(meta, "uid"));
     if (puid && (!uid || strcmp(puid, uid) != 0))
-        return api_respond_status(resp, 409, "Conflict",
-                                  api_details(name, res->group, res->plural),
+        return api_respond_status(resp, 409, "Conflict", api_details(name, res->group, res->plural),
                                   "Precondition failed: UID in precondition: %s, UID in object "
                                   "meta: %s",
                                   puid, uid ? uid : "");
@@ -759,9 +760,9 @@ int api_delete(struct apiserver *s,
         json_object_set_new(meta, "deletionTimestamp", json_string(ts));
         json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(0));
         if (has_generation(res))
-            json_object_set_new(meta, "generation",
-                                json_integer(json_integer_value(json_object_get(meta, "generation")) +
-                                             1));
+            json_object_set_new(
+                    meta, "generation",
+                    json_integer(json_integer_value(json_object_get(meta, "generation")) + 1));
         if (!dry) {
             r = store_write(s, res, APISTORE_UPDATE, ns, name, rev, old);
             if (r < 0)

@@ -19,15 +19,15 @@
 struct apiserver;
 
 struct apiserver_opts {
-    const char *listen;        /* "127.0.0.1:6443" */
-    const char *data_dir;      /* database lives in <data_dir>/anvil.db */
-    const char *tls_cert;      /* PEM paths; both or neither */
+    const char *listen;   /* "127.0.0.1:6443" */
+    const char *data_dir; /* database lives in <data_dir>/anvil.db */
+    const char *tls_cert; /* PEM paths; both or neither */
     const char *tls_key;
-    const char *token_file;    /* kube-style CSV (token,user,uid[,groups]); NULL = no auth */
-    uint64_t compact_retain;   /* compaction keeps at least this many revisions */
+    const char *token_file;     /* kube-style CSV (token,user,uid[,groups]); NULL = no auth */
+    uint64_t compact_retain;    /* compaction keeps at least this many revisions */
     int64_t compact_window_sec; /* and every event newer than this */
     int64_t compact_interval_sec;
-    bool sync_full;            /* SQLite synchronous=FULL (power-loss safe) */
+    bool sync_full;             /* SQLite synchronous=FULL (power-loss safe) */
     int64_t watch_bookmark_sec; /* BOOKMARK period for watches that asked for them */
 };
 

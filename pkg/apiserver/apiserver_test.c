@@ -53,12 +53,12 @@ static void test_api_path_parse_table(void **state)
         if (r < 0)
             continue;
         assert_int_equal(p.kind, cases[i].kind);
-#define S(field, want)                                                                             \
-    do {                                                                                           \
-        if (want)                                                                                  \
-            assert_string_equal(p.field, want);                                                    \
-        else                                                                                       \
-            assert_null(p.field);                                                                  \
+#define S(field, want)                          \
+    do {                                        \
+        if (want)                               \
+            assert_string_equal(p.field, want); \
+        else                                    \
+            assert_null(p.field);               \
     } while (0)
         S(group, cases[i].group);
         S(version, cases[i].version);
@@ -103,11 +103,22 @@ static void test_api_human_duration_matches_kubectl(void **state)
         int64_t secs;
         const char *want;
     } cases[] = {
-            {-5, "<invalid>"}, {-1, "0s"},     {0, "0s"},          {119, "119s"},
-            {120, "2m"},       {150, "2m30s"}, {600, "10m"},       {3 * 3600 - 1, "179m"},
-            {3 * 3600, "3h"},  {7200 + 1800 + 3 * 3600, "5h30m"}, {8 * 3600, "8h"},
-            {47 * 3600, "47h"}, {50 * 3600, "2d2h"}, {8 * 86400, "8d"},
-            {800 * 86400, "2y70d"}, {9 * 365 * 86400, "9y"},
+            {-5, "<invalid>"},
+            {-1, "0s"},
+            {0, "0s"},
+            {119, "119s"},
+            {120, "2m"},
+            {150, "2m30s"},
+            {600, "10m"},
+            {3 * 3600 - 1, "179m"},
+            {3 * 3600, "3h"},
+            {7200 + 1800 + 3 * 3600, "5h30m"},
+            {8 * 3600, "8h"},
+            {47 * 3600, "47h"},
+            {50 * 3600, "2d2h"},
+            {8 * 86400, "8d"},
+            {800 * 86400, "2y70d"},
+            {9 * 365 * 86400, "9y"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[32];

@@ -128,8 +128,8 @@ static int write_response(struct lws *wsi, struct session *ss)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct session *ss = user;
     struct httpd *h = lws_context_user(lws_get_context(wsi));

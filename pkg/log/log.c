@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "log/log.h"
+
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "log/log.h"
 
 /* The process-wide log configuration (see log.h). */
 static enum log_level log_min_level = LOG_LEVEL_INFO;

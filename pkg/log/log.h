@@ -64,8 +64,8 @@ struct log_field {
 #define LOG_BOOL(k, x)   ((struct log_field){.key = (k), .type = LOG_FIELD_BOOL, .v.b = (x)})
 #define LOG_DOUBLE(k, x) ((struct log_field){.key = (k), .type = LOG_FIELD_DOUBLE, .v.d = (x)})
 /* An errno-style negative code, printed as its strerror text. */
-#define LOG_ERRNO(r)     LOG_STR("error", log_strerror(r))
-#define LOG_NOFIELD_     ((struct log_field){.key = NULL, .type = LOG_FIELD_NONE})
+#define LOG_ERRNO(r) LOG_STR("error", log_strerror(r))
+#define LOG_NOFIELD_ ((struct log_field){.key = NULL, .type = LOG_FIELD_NONE})
 
 #ifndef LOG_COMPONENT
 #define LOG_COMPONENT "anvil"
@@ -107,16 +107,16 @@ size_t log_format_line(char *out,
                        const struct log_field *fields,
                        size_t n_fields);
 
-#define LOG_FIELDS_(...)                                                                           \
-    ((const struct log_field[]){LOG_NOFIELD_, __VA_ARGS__}) + 1,                                   \
-            (sizeof((const struct log_field[]){LOG_NOFIELD_, __VA_ARGS__}) /                       \
-                     sizeof(struct log_field) -                                                    \
+#define LOG_FIELDS_(...)                                                     \
+    ((const struct log_field[]){LOG_NOFIELD_, __VA_ARGS__}) + 1,             \
+            (sizeof((const struct log_field[]){LOG_NOFIELD_, __VA_ARGS__}) / \
+                     sizeof(struct log_field) -                              \
              1)
 
-#define log_full(level, msg, ...)                                                                  \
-    do {                                                                                           \
-        if (log_enabled(level))                                                                    \
-            log_emit(level, LOG_COMPONENT, msg, LOG_FIELDS_(__VA_ARGS__));                         \
+#define log_full(level, msg, ...)                                          \
+    do {                                                                   \
+        if (log_enabled(level))                                            \
+            log_emit(level, LOG_COMPONENT, msg, LOG_FIELDS_(__VA_ARGS__)); \
     } while (0)
 
 #define log_debug(msg, ...) log_full(LOG_LEVEL_DEBUG, msg, __VA_ARGS__)
