@@ -175,6 +175,16 @@ static int parse_listen(const char *listen, char *host, size_t n, int *port)
     return 0;
 }
 
+static void lws_log_bridge(int level, const char *line)
+{
+    char msg[512];
+    size_t n = strlen(line);
+    if (!(level & LLL_ERR))
+        return;
+    snprintf(msg, sizeof(msg), "%.*s", (int)(n > 0 && line[n - 1] == '\n' ? n - 1 : n), line);
+    log_warn("libwebsockets", LOG_STR("detail", msg));
+}
+
 int httpd_new(struct httpd **ret, const struct httpd_opts *opts)
 {
     char host[256];
@@ -184,6 +194,7 @@ int httpd_new(struct httpd **ret, const struct httpd_opts *opts)
     struct httpd *h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
+    lws_set_log_level(LLL_ERR, lws_log_bridge);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.port = port;
