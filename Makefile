@@ -43,6 +43,8 @@ mod_src   = $(filter-out %_test.c,$(wildcard pkg/$(1)/*.c))
 mod_deps  = $(filter $(MODULES),$(1) $(shell cat pkg/$(1)/DEPS 2>/dev/null) base log)
 mod_libs  = $(foreach m,$(call mod_deps,$(1)),$(B)/lib/lib$(m).a)
 ALL_LIBS  := $(foreach m,$(MODULES),$(B)/lib/lib$(m).a)
+# cmd/<bin>/DEPS lists the modules a binary links (every module when absent).
+cmd_libs  = $(if $(wildcard cmd/$(1)/DEPS),$(foreach m,$(filter $(MODULES),$(shell cat cmd/$(1)/DEPS) base log),$(B)/lib/lib$(m).a),$(ALL_LIBS))
 LINK_GROUP = -Wl,--start-group $(filter %.a,$^) -Wl,--end-group
 
 BINS      := $(addprefix $(BINDIR)/,$(CMDS))
@@ -68,7 +70,7 @@ endef
 $(foreach m,$(MODULES),$(eval $(call MODULE_RULES,$(m))))
 
 .SECONDEXPANSION:
-$(BINDIR)/%: $(B)/obj/cmd/%/main.o $(ALL_LIBS)
+$(BINDIR)/%: $(B)/obj/cmd/%/main.o $$(call cmd_libs,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LINK_GROUP) $(LIBS)
 
@@ -111,7 +113,7 @@ test: deps
 # libFuzzer builds: the library again with clang and coverage instrumentation.
 FUZZ_B     := build/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Ipkg $(PKG_CFLAGS) -g -O1 \
-               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -MMD -MP
 fuzz_objs  = $(foreach m,$(call mod_deps,$(1)),$(patsubst %.c,$(FUZZ_B)/obj/%.o,$(call mod_src,$(m))))
 FUZZ_BINS  := $(addprefix $(FUZZ_B)/bin/,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 20
