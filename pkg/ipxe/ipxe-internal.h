@@ -62,3 +62,8 @@ int ipxe_write_hook(struct buf *b,
                     const struct ipxe_config *cfg,
                     const char **reterr_field);
 int ipxe_write_static(struct buf *b, const struct ipxe_config *cfg, const char **reterr_field);
+
+#define IPXE_TOKEN_KEY "anvil_token"
+
+/* True for "anvil_token" or "anvil_token=...": only the server sets it. */
+bool ipxe_is_token_arg(const char *arg);

@@ -20,7 +20,7 @@
 #define DEFAULT_ARCH   "x86_64"
 #define DEFAULT_KERNEL "vmlinuz"
 #define DEFAULT_INITRD "initramfs"
-#define TOKEN_KEY      "anvil_token"
+#define TOKEN_KEY      IPXE_TOKEN_KEY
 #define HOOK_MODULES   "modules=loop,squashfs,sd-mod,usb-storage"
 
 static const char *or_empty(const char *s)
@@ -56,11 +56,6 @@ static int check_value(const char *value, bool standalone, const char *field, co
 }
 
 /* True when the argument sets anvil_token, which only cfg->token may do. */
-static bool is_token_arg(const char *arg)
-{
-    size_t n = strlen(TOKEN_KEY);
-    return strncmp(arg, TOKEN_KEY, n) == 0 && (arg[n] == '=' || arg[n] == '\0');
-}
 
 /* Appends one standalone argument (an extra argument or a kernelParams
  * entry). Empty ones are skipped. */
@@ -68,7 +63,7 @@ static int add_standalone(struct buf *args, const char *arg, const char *field, 
 {
     if (!arg || !arg[0])
         return 0;
-    if (!ipxe_value_is_safe(arg, true) || is_token_arg(arg)) {
+    if (!ipxe_value_is_safe(arg, true) || ipxe_is_token_arg(arg)) {
         *reterr = field;
         return -EINVAL;
     }

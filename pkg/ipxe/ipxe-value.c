@@ -109,6 +109,12 @@ static int check_optional(const char *value, const char *field, const char **ret
     return -EINVAL;
 }
 
+bool ipxe_is_token_arg(const char *arg)
+{
+    size_t n = strlen(IPXE_TOKEN_KEY);
+    return strncmp(arg, IPXE_TOKEN_KEY, n) == 0 && (arg[n] == '=' || arg[n] == '\0');
+}
+
 int ipxe_config_check(const struct ipxe_config *cfg, const char **reterr_field)
 {
     const struct {
@@ -140,9 +146,15 @@ int ipxe_config_check(const struct ipxe_config *cfg, const char **reterr_field)
         return -EINVAL;
     }
     for (size_t i = 0; i < cfg->n_extra_kernel_args; i++) {
-        r = check_optional(cfg->extra_kernel_args[i], "config.extra_kernel_args", reterr_field);
+        /* The same rule the script writer applies: the token is ours alone. */
+        const char *arg = cfg->extra_kernel_args[i];
+        r = check_optional(arg, "config.extra_kernel_args", reterr_field);
         if (r < 0)
             return r;
+        if (is_set(arg) && ipxe_is_token_arg(arg)) {
+            *reterr_field = "config.extra_kernel_args";
+            return -EINVAL;
+        }
     }
     if (cfg->retries > IPXE_RETRIES_MAX) {
         *reterr_field = "config.retries";
