@@ -13,8 +13,9 @@
 
 CC        ?= cc
 SANITIZE  ?=
+TSAN      ?=
 CCNAME    := $(notdir $(firstword $(CC)))
-B         := build/$(CCNAME)$(if $(SANITIZE),-san)
+B         := build/$(CCNAME)$(if $(SANITIZE),-san)$(if $(TSAN),-tsan)
 BINDIR    := $(if $(filter cc gcc,$(CCNAME)),$(if $(SANITIZE),$(B)/bin,bin),$(B)/bin)
 
 PKGS      := jansson yaml-0.1 libcurl libwebsockets sqlite3 openssl zlib
@@ -30,6 +31,10 @@ CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) -Ipkg $(PKG_CFLAGS) -MMD -MP
 ifneq ($(SANITIZE),)
 CFLAGS    += $(SANFLAGS) -O1
 LDFLAGS   += $(SANFLAGS)
+endif
+ifneq ($(TSAN),)
+CFLAGS    += -fsanitize=thread -O1
+LDFLAGS   += -fsanitize=thread
 endif
 
 MODULES   := $(sort $(notdir $(patsubst %/,%,$(dir $(filter-out %_test.c,$(wildcard pkg/*/*.c))))))
@@ -54,7 +59,7 @@ TESTS     := $(patsubst pkg/%_test.c,$(B)/test/%_test,$(TEST_SRC))
 REPLAYS   := $(addprefix $(B)/fuzz-replay/,$(FUZZ_NAMES))
 
 .SECONDARY:
-.PHONY: all check test test-unit test-e2e e2e-drivers fuzz bench run clean deps demo test-upstream
+.PHONY: check-tsan tsan-run all check test test-unit test-e2e e2e-drivers fuzz bench run clean deps demo test-upstream
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -96,6 +101,16 @@ check: $(BINS) $(TESTS) $(REPLAYS)
 	@hack/run-tests.sh unit $(TESTS) -- $(REPLAYS)
 
 test-unit: check
+
+# ThreadSanitizer over the modules that run threads (CI runs it with clang).
+TSAN_MODULES := workqueue informer leader events kube httpd
+TSAN_TESTS   := $(filter $(foreach m,$(TSAN_MODULES),$(B)/test/$(m)/%),$(TESTS))
+check-tsan:
+	@$(MAKE) --no-print-directory TSAN=1 tsan-run
+
+tsan-run: $(TSAN_TESTS)
+	@TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/hack/tsan.supp" \
+		hack/run-tests.sh unit $(TSAN_TESTS)
 
 # Integration tests run the sanitizer build of every binary.
 test-e2e:
