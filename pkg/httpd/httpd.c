@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -30,11 +31,38 @@ struct httpd {
     int port;
 };
 
+/* Per-connection state, allocated by libwebsockets (zeroed). */
 struct session {
     struct httpd_response resp;
-    size_t sent;
+    uint64_t sent;
     bool ready;
+    bool head;
+    bool has_fd; /* resp.file_fd is owned and must be closed */
+    char range[HTTPD_HEADER_MAX];
+    char forwarded_for[HTTPD_HEADER_MAX];
 };
+
+static void session_reset(struct session *ss)
+{
+    buf_free(&ss->resp.body);
+    if (ss->has_fd && ss->resp.file_fd >= 0)
+        (void)close(ss->resp.file_fd);
+    ss->has_fd = false;
+    ss->resp.file_fd = -1;
+    ss->sent = 0;
+    ss->ready = false;
+}
+
+/* Copies header token into dst; NULL when absent, empty or too long. */
+static const char *copy_header(struct lws *wsi, enum lws_token_indexes token, char *dst, size_t n)
+{
+    int len = lws_hdr_total_length(wsi, token);
+    if (len <= 0 || (size_t)len >= n)
+        return NULL;
+    if (lws_hdr_copy(wsi, dst, (int)n, token) < 0)
+        return NULL;
+    return dst;
+}
 
 static const struct route *find_route(const struct httpd *h, const char *path)
 {
@@ -74,57 +102,107 @@ static int handle(struct httpd *h, struct lws *wsi, struct session *ss)
     int m = lws_http_get_uri_and_method(wsi, &uri, &len);
     char path[1024], peer[64];
     snprintf(path, sizeof(path), "%.*s", len > 0 ? len : 0, uri);
-    (void)lws_get_peer_simple(wsi, peer, sizeof(peer));
-    ss->resp = (struct httpd_response){.status = 200, .body = BUF_INIT(64u * 1024 * 1024)};
-    ss->sent = 0;
+    if (!lws_get_peer_simple(wsi, peer, sizeof(peer)))
+        peer[0] = '\0';
+    session_reset(ss);
+    ss->resp = (struct httpd_response){
+            .status = 200, .body = BUF_INIT(64u * 1024 * 1024), .file_fd = -1};
+    ss->head = m == LWSHUMETH_HEAD;
     const struct route *r = find_route(h, path);
-    struct httpd_request req = {.method = method_name(m), .path = path, .peer = peer};
+    struct httpd_request req = {
+            .method = method_name(m),
+            .path = path,
+            .peer = peer,
+            .range = copy_header(wsi, WSI_TOKEN_HTTP_RANGE, ss->range, sizeof(ss->range)),
+            .forwarded_for = copy_header(wsi, WSI_TOKEN_X_FORWARDED_FOR, ss->forwarded_for,
+                                         sizeof(ss->forwarded_for)),
+    };
     if (!r) {
         ss->resp.status = 404;
         (void)buf_append_str(&ss->resp.body, "404 page not found\n");
     } else if (r->fn(r->userdata, &req, &ss->resp) < 0) {
+        if (ss->resp.file_fd >= 0)
+            (void)close(ss->resp.file_fd);
+        ss->resp.file_fd = -1;
         buf_reset(&ss->resp.body);
         ss->resp.status = 500;
         (void)buf_append_str(&ss->resp.body, "internal error\n");
     }
-    if (m == LWSHUMETH_HEAD)
-        ss->resp.body.len = 0;
+    ss->has_fd = ss->resp.file_fd >= 0;
     ss->ready = true;
     lws_callback_on_writable(wsi);
     return 0;
 }
 
-static int write_response(struct lws *wsi, struct session *ss)
+static int write_headers(struct lws *wsi, struct session *ss, uint64_t length)
 {
     unsigned char hdr[LWS_PRE + 1024];
     unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
     const char *ct = ss->resp.content_type ? ss->resp.content_type : "text/plain; charset=utf-8";
-    if (ss->sent == 0) {
-        if (lws_add_http_common_headers(wsi, (unsigned)ss->resp.status, ct, ss->resp.body.len, &p,
-                                        end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end))
+    char cr[96];
+
+    if (lws_add_http_common_headers(wsi, (unsigned)ss->resp.status, ct, length, &p, end))
+        return -1;
+    if (ss->has_fd) {
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ACCEPT_RANGES,
+                                         (const unsigned char *)"bytes", 5, &p, end))
+            return -1;
+        if (ss->resp.status == 206) {
+            int n = snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
+                             (unsigned long long)ss->resp.file_offset,
+                             (unsigned long long)(ss->resp.file_offset + length - 1),
+                             (unsigned long long)ss->resp.file_size);
+            if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_RANGE,
+                                             (const unsigned char *)cr, n, &p, end))
+                return -1;
+        }
+    } else if (ss->resp.status == 416) {
+        int n = snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)ss->resp.file_size);
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_RANGE,
+                                         (const unsigned char *)cr, n, &p, end))
             return -1;
     }
-    size_t left = ss->resp.body.len - ss->sent;
-    if (left > 0) {
-        size_t n = left > 65536 ? 65536 : left;
-        unsigned char *out = malloc(LWS_PRE + n);
-        if (!out)
-            return -1;
+    return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+/* Writes the next chunk (at most 64 KiB) of the body; 1 when more is left. */
+static int write_chunk(struct lws *wsi, struct session *ss, uint64_t length)
+{
+    uint64_t left = length - ss->sent;
+    size_t n = left > 65536 ? 65536 : (size_t)left;
+    _cleanup_free_ unsigned char *out = malloc(LWS_PRE + n);
+    if (!out)
+        return -1;
+    if (ss->has_fd) {
+        ssize_t got =
+                pread(ss->resp.file_fd, out + LWS_PRE, n, (off_t)(ss->resp.file_offset + ss->sent));
+        if (got <= 0)
+            return -1; /* the file shrank or failed: the length is promised, so close */
+        n = (size_t)got;
+    } else {
         memcpy(out + LWS_PRE, ss->resp.body.data + ss->sent, n);
-        int w = lws_write(wsi, out + LWS_PRE, n, LWS_WRITE_HTTP);
-        free(out);
-        if (w < 0)
+    }
+    if (lws_write(wsi, out + LWS_PRE, n, LWS_WRITE_HTTP) < 0)
+        return -1;
+    ss->sent += n;
+    return ss->sent < length ? 1 : 0;
+}
+
+static int write_response(struct lws *wsi, struct session *ss)
+{
+    uint64_t length = ss->has_fd ? ss->resp.file_length : ss->resp.body.len;
+    if (ss->sent == 0 && write_headers(wsi, ss, length) < 0)
+        return -1;
+    if (!ss->head && length > 0) {
+        int r = write_chunk(wsi, ss, length);
+        if (r < 0)
             return -1;
-        ss->sent += n;
-        if (ss->sent < ss->resp.body.len) {
+        if (r > 0) {
             lws_callback_on_writable(wsi);
             return 0;
         }
     }
-    ss->sent = 0;
-    ss->ready = false;
-    buf_free(&ss->resp.body);
+    session_reset(ss);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -145,7 +223,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
         return write_response(wsi, ss);
     case LWS_CALLBACK_CLOSED_HTTP:
         if (ss)
-            buf_free(&ss->resp.body);
+            session_reset(ss);
         return 0;
     default:
         break;
