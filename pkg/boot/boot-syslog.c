@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Syslog receiver: UDP :514, each message re-logged with its Hardware. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LOG_COMPONENT "syslog"
+#include "base/json-cleanup.h"
+#include "boot/boot-syslog.h"
+#include "informer/informer.h"
+#include "log/log.h"
+#include "syslog/syslog.h"
+
+struct boot_syslog {
+    int fd, stop_fd;
+    uint16_t port;
+    pthread_t thread;
+    bool running;
+    struct store *store; /* reference */
+    struct boot_counters *counters;
+    uint8_t *buf;
+};
+
+int boot_syslog_new(struct boot_syslog **ret,
+                    struct in_addr bind_address,
+                    uint16_t port,
+                    struct store *store,
+                    struct boot_counters *counters)
+{
+    static const int on = 1;
+    assert_return(ret && store && counters, -EINVAL);
+    struct boot_syslog *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->fd = s->stop_fd = -1;
+    s->counters = counters;
+    s->store = store_ref(store);
+    s->buf = malloc(SYSLOG_DATAGRAM_MAX);
+    int r = -ENOMEM;
+    if (!s->buf)
+        goto fail;
+    s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->fd < 0 || s->stop_fd < 0) {
+        r = -errno;
+        goto fail;
+    }
+    struct sockaddr_in sa = {
+            .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = bind_address};
+    socklen_t sl = sizeof(sa);
+    if (setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+        bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        getsockname(s->fd, (struct sockaddr *)&sa, &sl) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    s->port = ntohs(sa.sin_port);
+    *ret = s;
+    return 0;
+fail:
+    boot_syslog_free(s);
+    return r;
+}
+
+/* "namespace/name" of the Hardware with this address, or "" (buffer). */
+static void hardware_by_ip(struct store *store, const char *ip, char *out, size_t n)
+{
+    _cleanup_json_ json_t *list = NULL;
+    out[0] = '\0';
+    if (store_by_index(store, STORE_INDEX_IP, ip, &list) < 0 || json_array_size(list) == 0)
+        return;
+    _cleanup_free_ char *key = NULL;
+    if (store_key_of(json_array_get(list, 0), &key) == 0)
+        snprintf(out, n, "%s", key);
+}
+
+void boot_syslog_handle(struct store *store,
+                        struct boot_counters *counters,
+                        const void *data,
+                        size_t len,
+                        const char *peer)
+{
+    _cleanup_syslog_message_ struct syslog_message *m = NULL;
+    char hw[STORE_KEY_MAX + 1];
+    if (syslog_message_parse(data, len, &m) < 0) {
+        atomic_fetch_add(&counters->syslog_malformed, 1);
+        return;
+    }
+    atomic_fetch_add(&counters->syslog_lines, 1);
+    hardware_by_ip(store, peer, hw, sizeof(hw));
+    if (!hw[0])
+        atomic_fetch_add(&counters->syslog_unknown_host, 1);
+    log_info("syslog message", LOG_STR("source", peer), LOG_STR("hardware", hw),
+             LOG_STR("format", syslog_format_to_string(m->format)),
+             LOG_STR("facility", syslog_facility_to_string(m->facility)),
+             LOG_STR("severity", syslog_severity_to_string(m->severity)),
+             LOG_STR("host", m->hostname), LOG_STR("app", m->app), LOG_STR("procid", m->procid),
+             LOG_STR("text", m->message));
+}
+
+static void *serve(void *arg)
+{
+    struct boot_syslog *s = arg;
+    struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stop_fd, .events = POLLIN}};
+    for (;;) {
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        for (int i = 0; i < 64; i++) {
+            struct sockaddr_in peer;
+            socklen_t pl = sizeof(peer);
+            ssize_t n = recvfrom(s->fd, s->buf, SYSLOG_DATAGRAM_MAX, MSG_DONTWAIT,
+                                 (struct sockaddr *)&peer, &pl);
+            if (n < 0)
+                break;
+            char who[INET_ADDRSTRLEN];
+            if (!inet_ntop(AF_INET, &peer.sin_addr, who, sizeof(who)))
+                continue;
+            boot_syslog_handle(s->store, s->counters, s->buf, (size_t)n, who);
+        }
+    }
+    return NULL;
+}
+
+int boot_syslog_start(struct boot_syslog *s)
+{
+    assert_return(s && !s->running, -EINVAL);
+    int r = pthread_create(&s->thread, NULL, serve, s);
+    if (r != 0)
+        return -r;
+    s->running = true;
+    return 0;
+}
+
+int boot_syslog_stop(struct boot_syslog *s)
+{
+    assert_return(s, -EINVAL);
+    if (!s->running)
+        return 0;
+    uint64_t one = 1;
+    if (write(s->stop_fd, &one, sizeof(one)) < 0)
+        return -errno;
+    (void)pthread_join(s->thread, NULL);
+    s->running = false;
+    return 0;
+}
+
+int boot_syslog_port(const struct boot_syslog *s)
+{
+    return s ? (int)s->port : -1;
+}
+
+struct boot_syslog *boot_syslog_free(struct boot_syslog *s)
+{
+    if (!s)
+        return NULL;
+    (void)boot_syslog_stop(s);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    store_unref(s->store);
+    free(s->buf);
+    free(s);
+    return NULL;
+}
