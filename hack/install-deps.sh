@@ -9,6 +9,7 @@ PACKAGES=(
     libjansson-dev libyaml-dev libcurl4-openssl-dev libwebsockets-dev libsqlite3-dev
     libcmocka-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev
     sqlite3 openssl curl ca-certificates iproute2 procps psmisc python3
+    ipxe busybox kea-admin kea-dhcp4-server dnsmasq-base tftpd-hpa atftp util-linux
 )
 case "${1:-}" in
 --list) printf '%s\n' "${PACKAGES[@]}"; exit 0 ;;
@@ -24,8 +25,21 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
+    # Packages that ship daemons (kea-dhcp4-server, tftpd-hpa) must not
+    # start them: the benchmarks start their own in namespaces.
+    made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    if [ $made_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+    # Nor run them at the next boot.
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        systemctl disable --now kea-dhcp4-server tftpd-hpa >/dev/null 2>&1 || true
+    fi
 elif [ "${1:-}" != "--if-missing" ]; then
     echo "install-deps: all ${#PACKAGES[@]} packages present"
 fi

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # make run: the product on this machine. Starts anvil-apiserver on 127.0.0.1
 # with its data under ./var/ (TLS with a generated pair and a bearer token,
-# so kubectl authenticates), applies crds/, prints the one export line a user
-# needs, and serves until Ctrl-C. Later components join here.
+# so kubectl authenticates), applies crds/, starts anvil-boot against it,
+# prints the one export line a user needs, and serves until Ctrl-C.
+#
+# anvil-boot is started in a mode that is safe on a developer laptop: HTTP,
+# TFTP and syslog on 127.0.0.1 ports that need no root (ANVIL_BOOT_HTTP_PORT
+# 7080, ANVIL_BOOT_TFTP_PORT 6969, ANVIL_BOOT_SYSLOG_PORT 5514), and DHCP off
+# unless ANVIL_DHCP_INTERFACE names the interface to answer on (then DHCP
+# runs there in ANVIL_DHCP_MODE, default auto-proxy, and the listeners bind
+# to that interface's address; that needs root).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 var=$top/var
@@ -16,7 +23,8 @@ fi
     --tls-generate --token-file "$var/apiserver/tokens.csv" \
     --write-kubeconfig "$var/kubeconfig" >>"$var/apiserver.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT INT TERM
+boot_pid=
+trap 'kill $pid $boot_pid 2>/dev/null; wait $pid $boot_pid 2>/dev/null' EXIT INT TERM
 for _ in $(seq 100); do
     curl -skf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
     kill -0 $pid 2>/dev/null || { echo "anvil-apiserver failed to start; see $var/apiserver.log" >&2; tail -5 "$var/apiserver.log" >&2; exit 1; }
@@ -26,9 +34,34 @@ export KUBECONFIG=$var/kubeconfig
 kubectl apply -f "$top/crds/" >/dev/null
 kubectl wait --for condition=established --timeout=30s -f "$top/crds/" >/dev/null
 echo "anvil-apiserver is serving https://127.0.0.1:$port (log: $var/apiserver.log); CRDs applied."
+
+http_port=${ANVIL_BOOT_HTTP_PORT:-7080}
+tftp_port=${ANVIL_BOOT_TFTP_PORT:-6969}
+syslog_port=${ANVIL_BOOT_SYSLOG_PORT:-5514}
+boot_ip=127.0.0.1
+boot_args=(--dhcp-enabled=false)
+if [ -n "${ANVIL_DHCP_INTERFACE:-}" ]; then
+    boot_ip=$(ip -4 -o addr show dev "$ANVIL_DHCP_INTERFACE" | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
+    [ -n "$boot_ip" ] || { echo "ANVIL_DHCP_INTERFACE=$ANVIL_DHCP_INTERFACE has no IPv4 address" >&2; exit 1; }
+    boot_args=(--dhcp-mode "${ANVIL_DHCP_MODE:-auto-proxy}" --dhcp-bind-interface "$ANVIL_DHCP_INTERFACE")
+fi
+mkdir -p "$var/bootenv"
+"$top/bin/anvil-boot" --kubeconfig "$var/kubeconfig" "${boot_args[@]}" --public-ip "$boot_ip" \
+    --bind-address "$boot_ip" --http-port "$http_port" --tftp-port "$tftp_port" \
+    --syslog-port "$syslog_port" --bootenv-dir "$var/bootenv" >>"$var/boot.log" 2>&1 &
+boot_pid=$!
+for _ in $(seq 100); do
+    curl -sf "http://$boot_ip:$http_port/readyz" >/dev/null 2>&1 && break
+    kill -0 $boot_pid 2>/dev/null || { echo "anvil-boot failed to start; see $var/boot.log" >&2; tail -5 "$var/boot.log" >&2; exit 1; }
+    sleep 0.1
+done
+echo "anvil-boot is serving http://$boot_ip:$http_port and tftp://$boot_ip:$tftp_port" \
+    "(DHCP: ${ANVIL_DHCP_INTERFACE:-off}; log: $var/boot.log; boot files: $var/bootenv/)."
 echo "In another shell:"
 echo
 echo "  export KUBECONFIG=$var/kubeconfig"
+echo "  kubectl apply -f examples/hardware.yaml"
+echo "  curl http://$boot_ip:$http_port/ipxe/script/52:54:00:12:34:56/auto.ipxe"
 echo
-echo "Ctrl-C stops it; the data stays in $var/."
+echo "Ctrl-C stops both; the data stays in $var/."
 wait $pid
