@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make run: the product on this machine. Starts anvil-apiserver on 127.0.0.1
 # with its data under ./var/ (TLS with a generated pair and a bearer token,
-# so kubectl authenticates), applies crds/, starts anvil-boot against it,
+# so kubectl authenticates), applies crds/, starts anvil-boot and anvil-controller against it,
 # prints the one export line a user needs, and serves until Ctrl-C.
 #
 # anvil-boot is started in a mode that is safe on a developer laptop: HTTP,
@@ -24,7 +24,8 @@ fi
     --write-kubeconfig "$var/kubeconfig" >>"$var/apiserver.log" 2>&1 &
 pid=$!
 boot_pid=
-trap 'kill $pid $boot_pid 2>/dev/null; wait $pid $boot_pid 2>/dev/null' EXIT INT TERM
+ctl_pid=
+trap 'kill $ctl_pid $boot_pid $pid 2>/dev/null; wait $ctl_pid $boot_pid $pid 2>/dev/null' EXIT INT TERM
 for _ in $(seq 100); do
     curl -skf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
     kill -0 $pid 2>/dev/null || { echo "anvil-apiserver failed to start; see $var/apiserver.log" >&2; tail -5 "$var/apiserver.log" >&2; exit 1; }
@@ -57,11 +58,22 @@ for _ in $(seq 100); do
 done
 echo "anvil-boot is serving http://$boot_ip:$http_port and tftp://$boot_ip:$tftp_port" \
     "(DHCP: ${ANVIL_DHCP_INTERFACE:-off}; log: $var/boot.log; boot files: $var/bootenv/)."
+ctl_port=${ANVIL_CONTROLLER_PORT:-8081}
+"$top/bin/anvil-controller" --kubeconfig "$var/kubeconfig" --http-listen "127.0.0.1:$ctl_port" \
+    --leader-elect=false >>"$var/controller.log" 2>&1 &
+ctl_pid=$!
+for _ in $(seq 300); do
+    curl -sf "http://127.0.0.1:$ctl_port/readyz" >/dev/null 2>&1 && break
+    kill -0 $ctl_pid 2>/dev/null || { echo "anvil-controller failed to start; see $var/controller.log" >&2; tail -5 "$var/controller.log" >&2; exit 1; }
+    sleep 0.1
+done
+echo "anvil-controller is reconciling Workflows (metrics http://127.0.0.1:$ctl_port/metrics; log: $var/controller.log)."
 echo "In another shell:"
 echo
 echo "  export KUBECONFIG=$var/kubeconfig"
-echo "  kubectl apply -f examples/hardware.yaml"
+echo "  kubectl apply -f examples/hardware.yaml -f examples/template.yaml -f examples/workflow.yaml"
+echo "  kubectl get hardware,workflows"
 echo "  curl http://$boot_ip:$http_port/ipxe/script/52:54:00:12:34:56/auto.ipxe"
 echo
-echo "Ctrl-C stops both; the data stays in $var/."
+echo "Ctrl-C stops everything; the data stays in $var/."
 wait $pid
