@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,14 +12,14 @@
 #include "base/json-cleanup.h"
 #include "boot/boot-syslog.h"
 #include "informer/informer.h"
+#include "base/thread.h"
 #include "log/log.h"
 #include "syslog/syslog.h"
 
 struct boot_syslog {
-    int fd, stop_fd;
+    int fd;
+    struct base_thread th; /* the serving thread and its stop eventfd */
     uint16_t port;
-    pthread_t thread;
-    bool running;
     struct store *store; /* reference */
     struct boot_counters *counters;
     uint8_t *buf;
@@ -37,7 +36,8 @@ int boot_syslog_new(struct boot_syslog **ret,
     struct boot_syslog *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->fd = s->stop_fd = -1;
+    s->fd = -1;
+    s->th = BASE_THREAD_INIT;
     s->counters = counters;
     s->store = store_ref(store);
     s->buf = malloc(SYSLOG_DATAGRAM_MAX);
@@ -45,8 +45,8 @@ int boot_syslog_new(struct boot_syslog **ret,
     if (!s->buf)
         goto fail;
     s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->fd < 0 || s->stop_fd < 0) {
+    (void)base_thread_init(&s->th);
+    if (s->fd < 0 || s->th.stop_fd < 0) {
         r = -errno;
         goto fail;
     }
@@ -106,7 +106,7 @@ void boot_syslog_handle(struct store *store,
 static void *serve(void *arg)
 {
     struct boot_syslog *s = arg;
-    struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stop_fd, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->th.stop_fd, .events = POLLIN}};
     for (;;) {
         if (poll(p, 2, -1) < 0 && errno != EINTR)
             break;
@@ -130,25 +130,14 @@ static void *serve(void *arg)
 
 int boot_syslog_start(struct boot_syslog *s)
 {
-    assert_return(s && !s->running, -EINVAL);
-    int r = pthread_create(&s->thread, NULL, serve, s);
-    if (r != 0)
-        return -r;
-    s->running = true;
-    return 0;
+    assert_return(s && !s->th.running, -EINVAL);
+    return base_thread_start(&s->th, serve, s);
 }
 
 int boot_syslog_stop(struct boot_syslog *s)
 {
     assert_return(s, -EINVAL);
-    if (!s->running)
-        return 0;
-    uint64_t one = 1;
-    if (write(s->stop_fd, &one, sizeof(one)) < 0)
-        return -errno;
-    (void)pthread_join(s->thread, NULL);
-    s->running = false;
-    return 0;
+    return base_thread_stop(&s->th);
 }
 
 int boot_syslog_port(const struct boot_syslog *s)
@@ -163,8 +152,7 @@ struct boot_syslog *boot_syslog_free(struct boot_syslog *s)
     (void)boot_syslog_stop(s);
     if (s->fd >= 0)
         close(s->fd);
-    if (s->stop_fd >= 0)
-        close(s->stop_fd);
+    base_thread_done(&s->th);
     store_unref(s->store);
     free(s->buf);
     free(s);

@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LOG_COMPONENT "dhcp"
 #include "dhcp/dhcp-server.h"
+#include "base/thread.h"
 #include "log/log.h"
 
 /* Per-peer warnings: at most one per peer address per interval. */
@@ -43,9 +43,7 @@ struct dhcp_server {
     int ifindex; /* 0 = every interface */
     uint16_t port, client_port;
     int fd;
-    int stop_fd;
-    pthread_t thread;
-    bool running;
+    struct base_thread th; /* the serving thread and its stop eventfd */
     struct counters c;
     struct warn_slot warn[WARN_SLOTS];
     uint8_t *rxbuf; /* DHCP_PACKET_MAX_SIZE + 1 bytes */
@@ -107,7 +105,7 @@ static int server_alloc(struct dhcp_server **ret, const struct dhcp_server_opts 
     s->port = opts->port ? opts->port : DHCP_PORT_SERVER;
     s->client_port = opts->client_port ? opts->client_port : DHCP_PORT_CLIENT;
     s->fd = -1;
-    s->stop_fd = -1;
+    s->th = BASE_THREAD_INIT;
     if (opts->bind_interface)
         snprintf(s->ifname, sizeof(s->ifname), "%s", opts->bind_interface);
     *ret = s;
@@ -169,8 +167,8 @@ int dhcp_server_new(struct dhcp_server **ret, const struct dhcp_server_opts *opt
     if (r < 0)
         return r;
     s->rxbuf = malloc(DHCP_PACKET_MAX_SIZE + 1);
-    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!s->rxbuf || s->stop_fd < 0) {
+    int tr = base_thread_init(&s->th);
+    if (!s->rxbuf || tr < 0) {
         r = s->rxbuf ? -errno : -ENOMEM;
         dhcp_server_free(s);
         return r;
@@ -374,7 +372,7 @@ static int receive_one(struct dhcp_server *s)
 static void *serve(void *arg)
 {
     struct dhcp_server *s = arg;
-    struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stop_fd, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->th.stop_fd, .events = POLLIN}};
     for (;;) {
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
@@ -393,25 +391,14 @@ static void *serve(void *arg)
 
 int dhcp_server_start(struct dhcp_server *s)
 {
-    assert_return(s && s->fd >= 0 && !s->running, -EINVAL);
-    int r = pthread_create(&s->thread, NULL, serve, s);
-    if (r != 0)
-        return -r;
-    s->running = true;
-    return 0;
+    assert_return(s && s->fd >= 0 && !s->th.running, -EINVAL);
+    return base_thread_start(&s->th, serve, s);
 }
 
 int dhcp_server_stop(struct dhcp_server *s)
 {
     assert_return(s, -EINVAL);
-    if (!s->running)
-        return 0;
-    uint64_t one = 1;
-    if (write(s->stop_fd, &one, sizeof(one)) < 0)
-        return -errno;
-    (void)pthread_join(s->thread, NULL);
-    s->running = false;
-    return 0;
+    return base_thread_stop(&s->th);
 }
 
 struct dhcp_server *dhcp_server_free(struct dhcp_server *s)
@@ -421,8 +408,7 @@ struct dhcp_server *dhcp_server_free(struct dhcp_server *s)
     (void)dhcp_server_stop(s);
     if (s->fd >= 0)
         close(s->fd);
-    if (s->stop_fd >= 0)
-        close(s->stop_fd);
+    base_thread_done(&s->th);
     free(s->rxbuf);
     free(s);
     return NULL;

@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LOG_COMPONENT "tftp"
+#include "base/thread.h"
 #include "log/log.h"
 #include "tftp/tftp-server.h"
 
@@ -50,10 +50,9 @@ struct tftp_server {
     bool single_port;
     size_t max_transfers;
     char ifname[IF_NAMESIZE];
-    int dir_fd, fd, stop_fd, ep_fd;
+    int dir_fd, fd, ep_fd;
+    struct base_thread th; /* the serving thread and its stop eventfd */
     uint16_t port;
-    pthread_t thread;
-    bool running;
     struct transfer **heap; /* min-heap on deadline; holds every running transfer */
     size_t n_heap;
     struct transfer *dead; /* finished transfers awaiting free() */
@@ -167,7 +166,8 @@ int tftp_server_new(struct tftp_server **ret, const struct tftp_server_opts *opt
     struct tftp_server *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->dir_fd = s->fd = s->stop_fd = s->ep_fd = -1;
+    s->dir_fd = s->fd = s->ep_fd = -1;
+    s->th = BASE_THREAD_INIT;
     s->limits = lim;
     s->policy = (struct tftp_path_policy){.ipxe_files = opts->ipxe_files, .serve_assets = false};
     s->single_port = opts->single_port;
@@ -186,14 +186,14 @@ int tftp_server_new(struct tftp_server **ret, const struct tftp_server_opts *opt
         goto fail;
     }
     s->dir_fd = open(opts->ipxe_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    (void)base_thread_init(&s->th);
     s->ep_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (s->dir_fd < 0 || s->stop_fd < 0 || s->ep_fd < 0) {
+    if (s->dir_fd < 0 || s->th.stop_fd < 0 || s->ep_fd < 0) {
         r = -errno;
         goto fail;
     }
     if ((r = open_listener(s, opts)) < 0 || (r = epoll_add(s->ep_fd, s->fd, &tag_listener)) < 0 ||
-        (r = epoll_add(s->ep_fd, s->stop_fd, &tag_stop)) < 0)
+        (r = epoll_add(s->ep_fd, s->th.stop_fd, &tag_stop)) < 0)
         goto fail;
     *ret = s;
     return 0;
@@ -551,25 +551,14 @@ static void *serve(void *arg)
 
 int tftp_server_start(struct tftp_server *s)
 {
-    assert_return(s && !s->running, -EINVAL);
-    int r = pthread_create(&s->thread, NULL, serve, s);
-    if (r != 0)
-        return -r;
-    s->running = true;
-    return 0;
+    assert_return(s && !s->th.running, -EINVAL);
+    return base_thread_start(&s->th, serve, s);
 }
 
 int tftp_server_stop(struct tftp_server *s)
 {
     assert_return(s, -EINVAL);
-    if (!s->running)
-        return 0;
-    uint64_t one = 1;
-    if (write(s->stop_fd, &one, sizeof(one)) < 0)
-        return -errno;
-    (void)pthread_join(s->thread, NULL);
-    s->running = false;
-    return 0;
+    return base_thread_stop(&s->th);
 }
 
 struct tftp_server *tftp_server_free(struct tftp_server *s)
@@ -584,8 +573,7 @@ struct tftp_server *tftp_server_free(struct tftp_server *s)
         close(s->ep_fd);
     if (s->fd >= 0)
         close(s->fd);
-    if (s->stop_fd >= 0)
-        close(s->stop_fd);
+    base_thread_done(&s->th);
     if (s->dir_fd >= 0)
         close(s->dir_fd);
     free(s->heap);
