@@ -34,7 +34,7 @@ static int field_fail(struct encode_ctx *c,
 static bool utf8_valid(const char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        size_t l = agentproto_utf8_seq_len((const unsigned char *)s + i, n - i);
+        size_t l = base_utf8_decode((const unsigned char *)s + i, n - i, NULL);
         if (l == 0)
             return false;
         i += l;
@@ -51,7 +51,7 @@ static json_t *repaired_string(const char *s, size_t n)
     if (!out)
         return NULL;
     for (size_t i = 0; i < n;) {
-        size_t l = agentproto_utf8_seq_len((const unsigned char *)s + i, n - i);
+        size_t l = base_utf8_decode((const unsigned char *)s + i, n - i, NULL);
         if (l == 0) {
             memcpy(out + o, "\xef\xbf\xbd", 3);
             o += 3;

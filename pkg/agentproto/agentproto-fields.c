@@ -174,34 +174,6 @@ enum agentproto_state agentproto_state_from_string(const char *s)
     return AGENTPROTO_STATE_UNSET;
 }
 
-size_t agentproto_utf8_seq_len(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 int agentproto_errorf(char **ret_error, int err, const char *fmt, ...)
 {
     va_list ap;
@@ -218,7 +190,7 @@ int agentproto_errorf(char **ret_error, int err, const char *fmt, ...)
         return -ENOMEM;
     n = strlen(s);
     while (i < n) {
-        size_t l = agentproto_utf8_seq_len((const unsigned char *)s + i, n - i);
+        size_t l = base_utf8_decode((const unsigned char *)s + i, n - i, NULL);
         if (l == 0)
             s[i++] = '?';
         else

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include "base/utf8.h"
+
 /*
  * Private to pkg/agentproto, its tests and its fuzzers: the field tables
  * that drive both the decoder and the encoder, value checks, UTF-8 and
@@ -66,9 +68,6 @@ const char *agentproto_check_string(enum agentproto_check check, const char *s, 
 /* True when v nests objects and arrays at most max levels deep (a scalar is
  * level 0, {} or [] level 1). */
 bool agentproto_json_depth_ok(const json_t *v, unsigned max);
-
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-size_t agentproto_utf8_seq_len(const unsigned char *s, size_t n);
 
 /* Sets *ret_error (when non-NULL) to a malloc'd formatted message, with
  * invalid UTF-8 replaced by '?', and returns err; returns -ENOMEM instead

@@ -39,7 +39,7 @@ static bool agent_id_ok(const char *id, size_t n)
     if (n == 0 || n > AGENTPROTO_ID_MAX)
         return false;
     for (size_t i = 0; i < n;) {
-        size_t l = agentproto_utf8_seq_len((const unsigned char *)id + i, n - i);
+        size_t l = base_utf8_decode((const unsigned char *)id + i, n - i, NULL);
         if (l == 0 || (unsigned char)id[i] < 0x20 || id[i] == 0x7f)
             return false;
         i += l;

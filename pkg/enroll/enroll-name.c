@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "enroll/enroll-internal.h"
 
 /* White space as Go's unicode.IsSpace sees it (strings.TrimSpace). */
@@ -34,39 +35,6 @@ static bool is_go_space(uint32_t cp)
     }
 }
 
-/* Decodes the UTF-8 sequence at s (n bytes available) into *cp. Returns its
- * length, or 0 for an invalid sequence (Go's RuneError of width 1). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    size_t len;
-    uint32_t v;
-
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, v = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, v = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, v = s[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) ||
-        (len == 4 && (v < 0x10000 || v > 0x10ffff)))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 /* Trims Go white space from both ends of s[0..*len); returns the new start. */
 static const char *trim_space(const char *s, size_t *len)
 {
@@ -75,7 +43,7 @@ static const char *trim_space(const char *s, size_t *len)
     uint32_t cp;
 
     while (b < e) {
-        size_t l = utf8_decode(u + b, e - b, &cp);
+        size_t l = base_utf8_decode(u + b, e - b, &cp);
         if (l == 0 || !is_go_space(cp))
             break;
         b += l;
@@ -86,7 +54,7 @@ static const char *trim_space(const char *s, size_t *len)
         /* Back up over continuation bytes to the lead byte of the last rune. */
         while (start > b && e - start < 4 && (u[start] & 0xc0) == 0x80)
             start--;
-        l = utf8_decode(u + start, e - start, &cp);
+        l = base_utf8_decode(u + start, e - start, &cp);
         if (l != e - start || !is_go_space(cp))
             break;
         e = start;
