@@ -263,3 +263,20 @@ int agentproto_token_verify(const void *key,
                             const char *expected_agent_id,
                             int64_t now,
                             int64_t *ret_expiry);
+
+/* Longest agent key accepted from a file or a Secret, in bytes. */
+#define AGENTPROTO_KEY_MAX 4096
+
+/* Reads the agent key from a file (the one function here that does I/O):
+ * the file's bytes without trailing newlines. Returns 0 with *ret (malloc'd;
+ * explicit_bzero() it before free()) and *ret_len; -EINVAL when the key is
+ * shorter than AGENTPROTO_TOKEN_KEY_MIN or longer than AGENTPROTO_KEY_MAX;
+ * -errno from open()/read(); -ENOMEM. */
+int agentproto_key_read_file(const char *path, unsigned char **ret, size_t *ret_len);
+
+/* The agent key from base64 text (a Secret's data value), with trailing
+ * newlines of the decoded bytes dropped as for a file. Returns 0 with *ret
+ * and *ret_len; -EINVAL for text that is not padded base64 or a key of the
+ * wrong length; -ENOMEM. */
+int agentproto_key_from_base64(const char *b64, unsigned char **ret, size_t *ret_len);
+

@@ -22,7 +22,6 @@
 #include "tftp/tftp-server.h"
 
 #define GATEWAY_PORT_DEFAULT 42113
-#define AGENT_KEY_MAX        4096
 
 static const struct kube_resource hardware_resource = {"tinkerbell.org", "v1alpha1", "hardware",
                                                        true};
@@ -98,27 +97,12 @@ static int split_args(struct boot *b, const char *args)
 
 static int read_key(struct boot *b, const char *path, char **ret_error)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail(ret_error, -errno, "--agent-key-file %s: %s", path, strerror(errno));
-    b->agent_key = malloc(AGENT_KEY_MAX + 1);
-    if (!b->agent_key)
-        return -ENOMEM;
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, b->agent_key + len, AGENT_KEY_MAX + 1 - len);
-        if (n < 0)
-            return fail(ret_error, -errno, "--agent-key-file %s: %s", path, strerror(errno));
-        if (n == 0 || (len += (size_t)n) > AGENT_KEY_MAX)
-            break;
-    }
-    /* A key written with echo(1) ends in a newline that is not key material. */
-    while (len > 0 && (b->agent_key[len - 1] == '\n' || b->agent_key[len - 1] == '\r'))
-        len--;
-    if (len > AGENT_KEY_MAX || len < AGENTPROTO_TOKEN_KEY_MIN)
-        return fail(ret_error, -EINVAL, "--agent-key-file %s: the key must be %d to %d bytes", path,
-                    AGENTPROTO_TOKEN_KEY_MIN, AGENT_KEY_MAX);
-    b->agent_key_len = len;
+    int r = agentproto_key_read_file(path, &b->agent_key, &b->agent_key_len);
+    if (r == -EINVAL)
+        return fail(ret_error, r, "--agent-key-file %s: the key must be %d to %d bytes", path,
+                    AGENTPROTO_TOKEN_KEY_MIN, AGENTPROTO_KEY_MAX);
+    if (r < 0)
+        return fail(ret_error, r, "--agent-key-file %s: %s", path, strerror(-r));
     return 0;
 }
 
@@ -367,7 +351,7 @@ struct boot *boot_free(struct boot *b)
         close(b->bootenv_dir_fd);
     free(b->trusted);
     if (b->agent_key)
-        explicit_bzero(b->agent_key, AGENT_KEY_MAX + 1);
+        explicit_bzero(b->agent_key, b->agent_key_len);
     free(b->agent_key);
     free(b->static_script);
     free(b->strs.bootenv_url);

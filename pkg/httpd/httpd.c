@@ -236,7 +236,7 @@ static const struct lws_protocols protocols[] = {
         {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static int parse_listen(const char *listen, char *host, size_t n, int *port)
+int httpd_parse_listen(const char *listen, char *host, size_t n, int *port)
 {
     const char *colon = strrchr(listen, ':');
     const char *ps = colon ? colon + 1 : listen;
@@ -263,16 +263,21 @@ static void lws_log_bridge(int level, const char *line)
     log_warn("libwebsockets", LOG_STR("detail", msg));
 }
 
+void httpd_lws_logging(void)
+{
+    lws_set_log_level(LLL_ERR, lws_log_bridge);
+}
+
 int httpd_new(struct httpd **ret, const struct httpd_opts *opts)
 {
     char host[256];
     int port;
-    if (!opts || !opts->listen || parse_listen(opts->listen, host, sizeof(host), &port) < 0)
+    if (!opts || !opts->listen || httpd_parse_listen(opts->listen, host, sizeof(host), &port) < 0)
         return -EINVAL;
     struct httpd *h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
-    lws_set_log_level(LLL_ERR, lws_log_bridge);
+    httpd_lws_logging();
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.port = port;

@@ -90,3 +90,12 @@ int httpd_range_parse(const char *header,
  * the same headers and no body. Returns 0, or -EINVAL (fd < 0, NULL resp).
  */
 int httpd_response_file(struct httpd_response *resp, const char *range, int fd, uint64_t size);
+
+/* Splits a listen address "ADDR:PORT", ":PORT" or "PORT" into host (empty
+ * for all addresses; n bytes with the NUL) and port (0-65535). Returns 0 or
+ * -EINVAL. Shared by every libwebsockets listener of anvil. */
+int httpd_parse_listen(const char *listen, char *host, size_t n, int *port);
+
+/* Routes libwebsockets' own error lines into the structured log (level warn,
+ * key "detail"); everything below LLL_ERR is dropped. Idempotent. */
+void httpd_lws_logging(void);
