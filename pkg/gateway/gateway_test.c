@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The gateway's pure parts: the agent registry, the token decision and the
+ * output queue entries. The event loop itself is covered by
+ * test/e2e/gateway.sh with real WebSocket clients. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gateway/gateway-internal.h"
+
+static const unsigned char KEY[] = "0123456789abcdef0123456789abcdef";
+#define KEYLEN (sizeof(KEY) - 1)
+
+static void test_registry_insert_find_remove(void **state)
+{
+    (void)state;
+    struct gateway_registry reg;
+    enum { N = 1000 };
+    static struct gateway_session s[N];
+    static char ids[N][32];
+    assert_int_equal(gateway_registry_init(&reg), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "02:00:00:00:%02x:%02x", i >> 8, i & 0xff);
+        s[i] = (struct gateway_session){.agent_id = ids[i]};
+        assert_int_equal(gateway_registry_insert(&reg, &s[i]), 0);
+    }
+    assert_int_equal(reg.n, N);
+    assert_true(reg.n_buckets >= N); /* it grew */
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(gateway_registry_find(&reg, ids[i]), &s[i]);
+    assert_null(gateway_registry_find(&reg, "not-there"));
+    assert_null(gateway_registry_find(&reg, NULL));
+    for (int i = 0; i < N; i += 2)
+        gateway_registry_remove(&reg, &s[i]);
+    assert_int_equal(reg.n, N / 2);
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(gateway_registry_find(&reg, ids[i]), i % 2 ? &s[i] : NULL);
+    gateway_registry_done(&reg);
+}
+
+static void test_registry_refuses_a_second_session_for_an_id(void **state)
+{
+    (void)state;
+    struct gateway_registry reg;
+    struct gateway_session a = {.agent_id = (char *)"agent"}, b = {.agent_id = (char *)"agent"};
+    struct gateway_session none = {0};
+    assert_int_equal(gateway_registry_init(&reg), 0);
+    assert_int_equal(gateway_registry_insert(&reg, &a), 0);
+    assert_int_equal(gateway_registry_insert(&reg, &b), -EEXIST);
+    assert_int_equal(gateway_registry_insert(&reg, &none), -EINVAL);
+    assert_ptr_equal(gateway_registry_find(&reg, "agent"), &a);
+    gateway_registry_remove(&reg, &b); /* not in it: nothing happens */
+    assert_ptr_equal(gateway_registry_find(&reg, "agent"), &a);
+    gateway_registry_remove(&reg, &a);
+    assert_int_equal(gateway_registry_insert(&reg, &b), 0);
+    gateway_registry_done(&reg);
+}
+
+static void test_check_token_decisions(void **state)
+{
+    (void)state;
+    char *good = NULL, *other = NULL, *expired = NULL;
+    assert_int_equal(agentproto_token_mint(KEY, KEYLEN, "m1", 2000, &good), 0);
+    assert_int_equal(agentproto_token_mint(KEY, KEYLEN, "m2", 2000, &other), 0);
+    assert_int_equal(agentproto_token_mint(KEY, KEYLEN, "m1", 1000, &expired), 0);
+    static const unsigned char wrong[] = "fedcba9876543210fedcba9876543210";
+    const struct {
+        enum gateway_auth auth;
+        const unsigned char *key;
+        const char *token;
+        int want;
+        const char *reason;
+    } cases[] = {
+            {GATEWAY_AUTH_TOKEN, KEY, good, 0, NULL},
+            {GATEWAY_AUTH_NONE, NULL, NULL, 0, NULL},
+            {GATEWAY_AUTH_NONE, KEY, "garbage", 0, NULL},
+            {GATEWAY_AUTH_TOKEN, KEY, NULL, -EACCES, "a token is required (hello.token)"},
+            {GATEWAY_AUTH_TOKEN, KEY, "", -EACCES, "a token is required (hello.token)"},
+            {GATEWAY_AUTH_TOKEN, NULL, good, -EACCES, "no agent key is loaded on this server"},
+            {GATEWAY_AUTH_TOKEN, KEY, other, -EACCES, "token was minted for another agent"},
+            {GATEWAY_AUTH_TOKEN, KEY, expired, -EACCES, "token expired"},
+            {GATEWAY_AUTH_TOKEN, wrong, good, -EACCES,
+             "token signature does not match the agent key"},
+            {GATEWAY_AUTH_TOKEN, KEY, "no-dot-here", -EACCES, "token is malformed"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct agentproto_hello h = {.agent_id = "m1", .token = cases[i].token};
+        const char *reason = NULL;
+        int r = gateway_check_token(cases[i].auth, cases[i].key, KEYLEN, &h, 1500, &reason);
+        assert_int_equal(r, cases[i].want);
+        if (cases[i].reason)
+            assert_string_equal(reason, cases[i].reason);
+    }
+    free(good);
+    free(other);
+    free(expired);
+}
+
+static void test_out_entry_holds_encoded_text(void **state)
+{
+    (void)state;
+    struct gateway_out *o = NULL;
+    struct agentproto_msg idle = {.type = AGENTPROTO_IDLE, .idle = {.reason = "waiting"}};
+    assert_int_equal(gateway_out_new(&idle, &o), 0);
+    assert_false(o->close_after);
+    const char *want = "{\"v\":1,\"type\":\"idle\",\"reason\":\"waiting\"}";
+    assert_int_equal(o->len, strlen(want));
+    assert_memory_equal(o->data + LWS_PRE, want, o->len);
+    free(o);
+    struct agentproto_msg err = {.type = AGENTPROTO_ERROR,
+                                 .error = {.code = "unauthorized", .message = "token expired"}};
+    assert_int_equal(gateway_out_new(&err, &o), 0);
+    assert_true(o->close_after); /* errors end the connection */
+    free(o);
+    struct agentproto_msg bad = {.type = AGENTPROTO_IDLE, .idle = {.reason = "Not Valid"}};
+    o = NULL;
+    assert_int_equal(gateway_out_new(&bad, &o), -EINVAL);
+    assert_null(o);
+}
+
+static void test_refusal_names(void **state)
+{
+    (void)state;
+    assert_string_equal(gateway_refusal_to_string(GATEWAY_REFUSED_UNAUTHORIZED), "unauthorized");
+    assert_string_equal(gateway_refusal_to_string(GATEWAY_REFUSED_DUPLICATE), "duplicate-agent");
+    assert_null(gateway_refusal_to_string(_GATEWAY_REFUSED_MAX));
+    assert_null(gateway_refusal_to_string((enum gateway_refusal)-1));
+}
+
+static void test_new_refuses_bad_options(void **state)
+{
+    (void)state;
+    struct gateway *g = NULL;
+    struct gateway_callbacks cb = {0};
+    assert_int_equal(gateway_new(&g, &(struct gateway_opts){.listen = "nonsense:port"}, &cb),
+                     -EINVAL);
+    assert_int_equal(gateway_new(&g,
+                                 &(struct gateway_opts){.listen = "127.0.0.1:0",
+                                                        .tls_cert = "/nonexistent"},
+                                 &cb),
+                     -EINVAL);
+    assert_null(g);
+    assert_int_equal(gateway_new(&g, &(struct gateway_opts){.listen = "127.0.0.1:0"}, &cb), 0);
+    assert_true(gateway_port(g) > 0);
+    assert_int_equal(gateway_set_key(g, "short", 5), -EINVAL);
+    assert_int_equal(gateway_set_key(g, KEY, KEYLEN), 0);
+    struct agentproto_msg idle = {.type = AGENTPROTO_IDLE, .idle = {.reason = "waiting"}};
+    assert_int_equal(gateway_send(g, "nobody", &idle), -ENOENT);
+    assert_false(gateway_connected(g, "nobody"));
+    assert_int_equal(gateway_start(g), 0);
+    gateway_free(g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_registry_insert_find_remove),
+            cmocka_unit_test(test_registry_refuses_a_second_session_for_an_id),
+            cmocka_unit_test(test_check_token_decisions),
+            cmocka_unit_test(test_out_entry_holds_encoded_text),
+            cmocka_unit_test(test_refusal_names),
+            cmocka_unit_test(test_new_refuses_bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
