@@ -43,7 +43,12 @@ struct store {
     struct store_index *indexes;
     size_t n_indexes;
     bool written; /* no more store_add_index() once set */
+    bool compact; /* entries hold the objects' JSON text (store_set_compact) */
 };
+
+/* A new reference to an entry's object: the object itself, or in compact
+ * mode a fresh decode of its text. NULL only when out of memory. */
+json_t *store_entry_object(const json_t *entry);
 
 /* Builds the entry [obj, vals...] for obj by running every index function
  * (caller holds the write lock). Returns 0, -ENOMEM or an index error. */

@@ -57,7 +57,9 @@ static int replace_item(struct store *s, json_t *item, json_t *new_items, struct
         return 0;
     }
     json_t *old_entry = json_object_get(s->items, key);
-    json_t *old = json_array_get(old_entry, 0);
+    _cleanup_json_ json_t *old = old_entry ? store_entry_object(old_entry) : NULL;
+    if (old_entry && !old)
+        return -ENOMEM;
     if (old && store_same_version(old, item)) {
         b->d->n_unchanged++;
         return json_object_set_nocheck(new_items, key, old_entry) < 0 ? -ENOMEM : 0;
@@ -109,10 +111,11 @@ static int diff_deletes(struct store *s, json_t *new_items, struct diff_builder 
             gone[n++] = key;
     }
     qsort(gone, n, sizeof(*gone), cmp_str);
-    for (size_t i = 0; i < n; i++)
-        if (diff_push(b, STORE_CHANGE_DELETE, json_array_get(json_object_get(s->items, gone[i]), 0),
-                      NULL) < 0)
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_json_ json_t *old = store_entry_object(json_object_get(s->items, gone[i]));
+        if (!old || diff_push(b, STORE_CHANGE_DELETE, old, NULL) < 0)
             return -ENOMEM;
+    }
     return 0;
 }
 
@@ -182,8 +185,9 @@ int store_check(struct store *s, const char **ret_why)
     json_t *entry;
     json_object_foreach(s->items, key, entry) {
         _cleanup_free_ char *k = NULL;
-        if (json_array_size(entry) != s->n_indexes + 1 ||
-            store_key_of(json_array_get(entry, 0), &k) < 0 || strcmp(k, key) != 0) {
+        _cleanup_json_ json_t *obj = store_entry_object(entry);
+        if (json_array_size(entry) != s->n_indexes + 1 || !obj || store_key_of(obj, &k) < 0 ||
+            strcmp(k, key) != 0) {
             why = "entry does not match its key";
             goto out;
         }

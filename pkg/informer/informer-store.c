@@ -14,9 +14,23 @@
 #include "base/macro.h"
 #include "informer/informer-internal.h"
 
-static json_t *entry_obj(const json_t *entry)
+json_t *store_entry_object(const json_t *entry)
 {
-    return json_array_get(entry, 0);
+    const json_t *o = json_array_get(entry, 0);
+    if (json_is_string(o)) /* compact: the object's JSON text */
+        return json_loadb(json_string_value(o), json_string_length(o), 0, NULL);
+    return json_incref((json_t *)o);
+}
+
+int store_set_compact(struct store *s)
+{
+    assert_return(s, -EINVAL);
+    pthread_rwlock_wrlock(&s->lock);
+    int r = s->written ? -EBUSY : 0;
+    if (r == 0)
+        s->compact = true;
+    pthread_rwlock_unlock(&s->lock);
+    return r;
 }
 
 static json_t *entry_vals(const json_t *entry, size_t i)
@@ -120,8 +134,15 @@ out:
 int store_entry_build(struct store *s, json_t *obj, json_t **ret)
 {
     _cleanup_json_ json_t *entry = json_array();
-    if (!entry || json_array_append(entry, obj) < 0)
+    if (!entry)
         return -ENOMEM;
+    if (s->compact) {
+        _cleanup_free_ char *text = json_dumps(obj, JSON_COMPACT);
+        if (!text || json_array_append_new(entry, json_string_nocheck(text)) < 0)
+            return -ENOMEM;
+    } else if (json_array_append(entry, obj) < 0) {
+        return -ENOMEM;
+    }
     for (size_t i = 0; i < s->n_indexes; i++) {
         struct store_index_keys keys = {.values = json_array()};
         if (!keys.values)
@@ -208,7 +229,7 @@ static int store_upsert(struct store *s, json_t *obj, json_t **ret_old)
     r = store_put_locked(s, key, entry, old_entry);
     if (r >= 0 && old_entry) {
         if (ret_old)
-            *ret_old = json_incref(entry_obj(old_entry));
+            *ret_old = store_entry_object(old_entry);
         r = 1;
     }
     json_decref(old_entry);
@@ -242,7 +263,7 @@ int store_delete_key(struct store *s, const char *key, json_t **ret_old)
     for (size_t i = 0; i < s->n_indexes; i++)
         index_remove_vals(&s->indexes[i], entry_vals(entry, i), NULL, key);
     if (ret_old)
-        *ret_old = json_incref(entry_obj(entry));
+        *ret_old = store_entry_object(entry);
     (void)json_object_del(s->items, key);
 out:
     pthread_rwlock_unlock(&s->lock);
@@ -267,10 +288,10 @@ int store_get(struct store *s, const char *key, json_t **ret)
     int r = 0;
     pthread_rwlock_rdlock(&s->lock);
     json_t *entry = json_object_get(s->items, key);
-    if (entry)
-        *ret = json_incref(entry_obj(entry));
-    else
+    if (!entry)
         r = -ENOENT;
+    else if (!(*ret = store_entry_object(entry)))
+        r = -ENOMEM;
     pthread_rwlock_unlock(&s->lock);
     return r;
 }
@@ -297,7 +318,7 @@ int store_list(struct store *s, json_t **ret)
     json_t *entry;
     pthread_rwlock_rdlock(&s->lock);
     json_object_foreach(s->items, key, entry) {
-        if (json_array_append(arr, entry_obj(entry)) < 0) {
+        if (json_array_append_new(arr, store_entry_object(entry)) < 0) {
             r = -ENOMEM;
             break;
         }
@@ -369,14 +390,15 @@ int store_by_index(struct store *s, const char *index, const char *value, json_t
             continue;
         json_t *hit = json_object_get(s->indexes[i].map, value);
         if (json_is_string(hit)) {
-            r = json_array_append(arr,
-                                  entry_obj(json_object_get(s->items, json_string_value(hit))));
+            r = json_array_append_new(
+                    arr, store_entry_object(json_object_get(s->items, json_string_value(hit))));
             r = r < 0 ? -ENOMEM : 0;
             break;
         }
         r = hit ? sorted_keys(hit, &keys, &n) : 0;
         for (size_t j = 0; r >= 0 && j < n; j++)
-            if (json_array_append(arr, entry_obj(json_object_get(s->items, keys[j]))) < 0)
+            if (json_array_append_new(arr, store_entry_object(json_object_get(s->items, keys[j]))) <
+                0)
                 r = -ENOMEM;
         break;
     }

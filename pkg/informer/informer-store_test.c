@@ -311,10 +311,8 @@ static void test_store_add_index_rules(void **state)
     assert_int_equal(store_add_index(t, "ip", store_index_hardware_ip, NULL), -EBUSY);
 }
 
-static void test_store_by_index_follows_changes(void **state)
+static void by_index_steps(struct store *s)
 {
-    (void)state;
-    _cleanup_store_ struct store *s = hw_store();
     static const struct {
         const char *op; /* "put" or "del" */
         const char *name, *mac, *ip, *agent;
@@ -346,6 +344,60 @@ static void test_store_by_index_follows_changes(void **state)
         assert_lookup(s, STORE_INDEX_IP, steps[i].ip_q, steps[i].ip_want);
         assert_lookup(s, STORE_INDEX_AGENT_ID, steps[i].agent_q, steps[i].agent_want);
     }
+}
+
+static void test_store_by_index_follows_changes(void **state)
+{
+    (void)state;
+    _cleanup_store_ struct store *s = hw_store();
+    by_index_steps(s);
+}
+
+static const char *change_str(const struct store_change *c);
+
+/* Compact mode: same answers, fresh copies instead of shared objects. */
+static void test_store_compact_mode(void **state)
+{
+    (void)state;
+    _cleanup_store_ struct store *s = hw_store();
+    assert_int_equal(store_set_compact(s), 0);
+    by_index_steps(s);
+
+    _cleanup_json_ json_t *a1 = hw("a", "1", "AA:00", "10.0.0.1", "ag-a");
+    _cleanup_json_ json_t *a2 = hw("a", "2", "AA:01", "10.0.0.1", "ag-a");
+    json_t *old = NULL, *got = NULL, *again = NULL;
+    assert_int_equal(store_add(s, a1, &old), 0);
+    assert_int_equal(store_get(s, "default/a", &got), 0);
+    assert_int_equal(store_get(s, "default/a", &again), 0);
+    assert_true(json_equal(got, a1));
+    assert_ptr_not_equal(got, a1); /* a decoded copy */
+    assert_ptr_not_equal(got, again);
+    json_decref(got);
+    json_decref(again);
+    assert_int_equal(store_update(s, a2, &old), 1);
+    assert_true(json_equal(old, a1));
+    json_decref(old);
+    assert_lookup(s, STORE_INDEX_MAC, "aa:01", "a");
+    _cleanup_json_ json_t *all = NULL;
+    assert_int_equal(store_list(s, &all), 0);
+    assert_int_equal(json_array_size(all), 1);
+    assert_true(json_equal(json_array_get(all, 0), a2));
+
+    _cleanup_json_ json_t *items = json_array();
+    json_array_append_new(items, hw("a", "2", "AA:01", NULL, NULL)); /* same rv: unchanged */
+    json_array_append_new(items, hw("b", "3", "BB:00", NULL, NULL));
+    _cleanup_store_diff_ struct store_diff *d = NULL;
+    assert_int_equal(store_replace(s, items, &d), 0);
+    assert_int_equal(d->n_unchanged, 1);
+    assert_int_equal(d->n_changes, 1);
+    assert_string_equal(change_str(&d->changes[0]), "add b 3");
+    assert_int_equal(store_delete_key(s, "default/b", &old), 0);
+    assert_true(json_equal(json_object_get(old, "metadata"),
+                           json_object_get(json_array_get(items, 1), "metadata")));
+    json_decref(old);
+    assert_consistent(s);
+    assert_int_equal(store_set_compact(s), -EBUSY); /* only before the first add */
+    assert_int_equal(store_set_compact(NULL), -EINVAL);
 }
 
 static int failing_index(const json_t *obj, struct store_index_keys *keys, void *userdata)
@@ -683,6 +735,7 @@ int main(void)
             cmocka_unit_test(test_store_rejects_bad_input),
             cmocka_unit_test(test_store_add_index_rules),
             cmocka_unit_test(test_store_by_index_follows_changes),
+            cmocka_unit_test(test_store_compact_mode),
             cmocka_unit_test(test_store_index_error_leaves_store_unchanged),
             cmocka_unit_test(test_store_replace_diff),
             cmocka_unit_test(test_store_writes_atomic_on_allocation_failure),

@@ -67,6 +67,14 @@ int store_index_hardware_ip(const json_t *obj, struct store_index_keys *keys, vo
 int store_index_hardware_agent_id(const json_t *obj, struct store_index_keys *keys, void *userdata);
 int store_index_workflow_agent_id(const json_t *obj, struct store_index_keys *keys, void *userdata);
 
+/* Compact mode, for stores of many objects: each object is kept as its
+ * compact JSON text (a few times smaller than the parsed tree) and every
+ * read (store_get, store_list, store_by_index, the old object of an update)
+ * returns a freshly parsed copy, so callers own what they get and pointer
+ * identity between reads means nothing. Call before the first object is
+ * added. Returns 0, -EBUSY (objects were added), -EINVAL. */
+int store_set_compact(struct store *s);
+
 /* Creates an empty store with one reference. Returns 0 or -ENOMEM. */
 int store_new(struct store **ret);
 
