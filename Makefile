@@ -18,10 +18,10 @@ CCNAME    := $(notdir $(firstword $(CC)))
 B         := build/$(CCNAME)$(if $(SANITIZE),-san)$(if $(TSAN),-tsan)
 BINDIR    := $(if $(filter cc gcc,$(CCNAME)),$(if $(SANITIZE),$(B)/bin,bin),$(B)/bin)
 
-PKGS      := jansson yaml-0.1 libcurl libwebsockets sqlite3 openssl zlib
+PKGS      := jansson yaml-0.1 libcurl libwebsockets sqlite3 openssl zlib liblzma libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS      := $(PKG_LIBS) -lpthread -lm
+LIBS      := $(PKG_LIBS) -lbz2 -lpthread -lm
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
              -Wstrict-prototypes -fno-common
@@ -103,7 +103,7 @@ check: $(BINS) $(TESTS) $(REPLAYS)
 test-unit: check
 
 # ThreadSanitizer over the modules that run threads (CI runs it with clang).
-TSAN_MODULES := workqueue informer leader events kube httpd
+TSAN_MODULES := workqueue informer leader events kube httpd agent gateway
 TSAN_TESTS   := $(filter $(foreach m,$(TSAN_MODULES),$(B)/test/$(m)/%),$(TESTS))
 check-tsan:
 	@$(MAKE) --no-print-directory TSAN=1 tsan-run
