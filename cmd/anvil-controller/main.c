@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -39,9 +40,32 @@ static void usage(FILE *f)
             "  --leader-election-namespace NS  namespace of the Lease (default: the kubeconfig's)\n"
             "  --leader-election-id NAME     Lease name (default anvil-controller)\n"
             "  --identity ID                 this replica's identity (default hostname_random)\n"
+            "  --gateway-listen ADDR:PORT    agent gateway, WebSocket /v1/agent (default :42113;\n"
+            "                                \"off\" disables it)\n"
+            "  --gateway-tls-cert FILE       serve the gateway over TLS with this certificate\n"
+            "  --gateway-tls-key FILE        ... and this key\n"
+            "  --agent-auth token|none       require agent tokens (default token)\n"
+            "  --agent-key-file FILE         the agent key (same file as anvil-boot's)\n"
+            "  --agent-key-secret NS/NAME    or the Secret holding it (data key agent-key)\n"
+            "  --auto-discovery[=BOOL]       create Hardware for unknown agents (default false)\n"
+            "  --auto-discovery-namespace NS where discovered Hardware goes (default default)\n"
+            "  --auto-enrollment[=BOOL]      enroll agents by WorkflowRuleSet (default false)\n"
+            "  --auto-discovery-auto-enrollment[=BOOL]\n"
+            "                                discovered Hardware has enrollment enabled\n"
+            "  --auto-enrollment-approval auto|manual\n"
+            "                                manual: discovered Hardware waits for approval\n"
+            "  --bmc-poll-interval SECONDS   BMC power/Contactable refresh per Machine (default 300)\n"
+            "  --bmc-inventory-interval SECONDS\n"
+            "                                outOfBand inventory refresh (default 86400)\n"
+            "  --bmc-connect-timeout MS      per BMC connection attempt (default 10000)\n"
+            "  --bmc-workers N               concurrent BMC conversations (default 8)\n"
+            "  --bmc-onboard=true|false      create Hardware for Machines without one (default true)\n"
             "  --log-format text|json        log format (default text)\n"
             "  --log-level LEVEL             debug, info, warn, error (default info)\n"
-            "  --help                        show this help\n");
+            "  --help                        show this help\n\n"
+            "anvil-controller mint-token --agent-id ID [--ttl SECONDS] (--agent-key-file F |\n"
+            "    --agent-key-secret NS/NAME [--kubeconfig F])\n"
+            "  prints an agent token (default lifetime 86400 s)\n");
 }
 
 static int parse_long(const char *flag, const char *v, long min, long *ret)
@@ -86,6 +110,24 @@ int main(int argc, char **argv)
         OPT_LOGFMT,
         OPT_LOGLEVEL,
         OPT_HELP,
+        OPT_GW_LISTEN,
+        OPT_GW_CERT,
+        OPT_GW_KEY,
+        OPT_AGENT_AUTH,
+        OPT_AGENT_KEY_FILE,
+        OPT_AGENT_KEY_SECRET,
+        OPT_DISCOVERY,
+        OPT_DISCOVERY_NS,
+        OPT_ENROLLMENT,
+        OPT_DISCOVERY_ENROLLMENT,
+        OPT_APPROVAL,
+        OPT_AGENT_ID,
+        OPT_TTL,
+        OPT_BMC_POLL,
+        OPT_BMC_INVENTORY,
+        OPT_BMC_CONNECT,
+        OPT_BMC_WORKERS,
+        OPT_BMC_ONBOARD,
     };
     static const struct option longopts[] = {
             {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
@@ -100,6 +142,24 @@ int main(int argc, char **argv)
             {"log-format", required_argument, NULL, OPT_LOGFMT},
             {"log-level", required_argument, NULL, OPT_LOGLEVEL},
             {"help", no_argument, NULL, OPT_HELP},
+            {"gateway-listen", required_argument, NULL, OPT_GW_LISTEN},
+            {"gateway-tls-cert", required_argument, NULL, OPT_GW_CERT},
+            {"gateway-tls-key", required_argument, NULL, OPT_GW_KEY},
+            {"agent-auth", required_argument, NULL, OPT_AGENT_AUTH},
+            {"agent-key-file", required_argument, NULL, OPT_AGENT_KEY_FILE},
+            {"agent-key-secret", required_argument, NULL, OPT_AGENT_KEY_SECRET},
+            {"auto-discovery", optional_argument, NULL, OPT_DISCOVERY},
+            {"auto-discovery-namespace", required_argument, NULL, OPT_DISCOVERY_NS},
+            {"auto-enrollment", optional_argument, NULL, OPT_ENROLLMENT},
+            {"auto-discovery-auto-enrollment", optional_argument, NULL, OPT_DISCOVERY_ENROLLMENT},
+            {"auto-enrollment-approval", required_argument, NULL, OPT_APPROVAL},
+            {"agent-id", required_argument, NULL, OPT_AGENT_ID},
+            {"ttl", required_argument, NULL, OPT_TTL},
+            {"bmc-poll-interval", required_argument, NULL, OPT_BMC_POLL},
+            {"bmc-inventory-interval", required_argument, NULL, OPT_BMC_INVENTORY},
+            {"bmc-connect-timeout", required_argument, NULL, OPT_BMC_CONNECT},
+            {"bmc-workers", required_argument, NULL, OPT_BMC_WORKERS},
+            {"bmc-onboard", optional_argument, NULL, OPT_BMC_ONBOARD},
             {NULL, 0, NULL, 0},
     };
     struct controller_opts o = {
@@ -108,9 +168,18 @@ int main(int argc, char **argv)
             .http_listen = ":8081",
             .leader_elect = true,
             .leader_election_id = "anvil-controller",
+            .gateway_listen = ":42113",
+            .auto_discovery_namespace = "default",
     };
-    long n;
+    const char *agent_id = NULL;
+    long n, ttl = 86400;
     int c;
+    bool mint = argc > 1 && strcmp(argv[1], "mint-token") == 0;
+    if (mint) { /* the subcommand: parse the flags after it */
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -168,6 +237,90 @@ int main(int argc, char **argv)
         case OPT_HELP:
             usage(stdout);
             return 0;
+        case OPT_GW_LISTEN:
+            o.gateway_listen = strcmp(optarg, "off") == 0 ? NULL : optarg;
+            break;
+        case OPT_GW_CERT:
+            o.gateway_tls_cert = optarg;
+            break;
+        case OPT_GW_KEY:
+            o.gateway_tls_key = optarg;
+            break;
+        case OPT_AGENT_AUTH:
+            if (strcmp(optarg, "token") != 0 && strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "anvil-controller: invalid --agent-auth: %s (token or none)\n",
+                        optarg);
+                return 2;
+            }
+            o.agent_auth_none = strcmp(optarg, "none") == 0;
+            break;
+        case OPT_AGENT_KEY_FILE:
+            o.agent_key_file = optarg;
+            break;
+        case OPT_AGENT_KEY_SECRET:
+            o.agent_key_secret = optarg;
+            break;
+        case OPT_DISCOVERY:
+            if (parse_bool("--auto-discovery", optarg, &o.auto_discovery) < 0)
+                return 2;
+            break;
+        case OPT_DISCOVERY_NS:
+            o.auto_discovery_namespace = optarg;
+            break;
+        case OPT_ENROLLMENT:
+            if (parse_bool("--auto-enrollment", optarg, &o.auto_enrollment) < 0)
+                return 2;
+            break;
+        case OPT_DISCOVERY_ENROLLMENT:
+            if (parse_bool("--auto-discovery-auto-enrollment", optarg,
+                           &o.auto_discovery_auto_enrollment) < 0)
+                return 2;
+            break;
+        case OPT_APPROVAL:
+            if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "manual") != 0) {
+                fprintf(stderr,
+                        "anvil-controller: invalid --auto-enrollment-approval: %s (auto or "
+                        "manual)\n",
+                        optarg);
+                return 2;
+            }
+            o.approval_manual = strcmp(optarg, "manual") == 0;
+            break;
+        case OPT_BMC_POLL:
+        case OPT_BMC_INVENTORY:
+        case OPT_BMC_CONNECT:
+        case OPT_BMC_WORKERS: {
+            long v;
+            const char *flag = c == OPT_BMC_POLL        ? "--bmc-poll-interval"
+                               : c == OPT_BMC_INVENTORY ? "--bmc-inventory-interval"
+                               : c == OPT_BMC_CONNECT   ? "--bmc-connect-timeout"
+                                                        : "--bmc-workers";
+            if (parse_long(flag, optarg, 1, &v) < 0)
+                return 2;
+            if (c == OPT_BMC_POLL)
+                o.bmc_poll_interval_s = v;
+            else if (c == OPT_BMC_INVENTORY)
+                o.bmc_inventory_interval_s = v;
+            else if (c == OPT_BMC_CONNECT)
+                o.bmc_connect_timeout_ms = v;
+            else
+                o.bmc_workers = (int)(v > 64 ? 64 : v);
+            break;
+        }
+        case OPT_BMC_ONBOARD: {
+            bool on;
+            if (parse_bool("--bmc-onboard", optarg, &on) < 0)
+                return 2;
+            o.bmc_onboard_disabled = !on;
+            break;
+        }
+        case OPT_AGENT_ID:
+            agent_id = optarg;
+            break;
+        case OPT_TTL:
+            if (parse_long("--ttl", optarg, 1, &ttl) < 0)
+                return 2;
+            break;
         default:
             fprintf(stderr, "anvil-controller: unknown or incomplete option: %s (see --help)\n",
                     argv[optind - 1]);
@@ -179,11 +332,41 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (!mint && (agent_id || ttl != 86400)) {
+        fprintf(stderr, "anvil-controller: --agent-id and --ttl belong to mint-token\n");
+        return 2;
+    }
+    if (o.gateway_tls_cert && !o.gateway_tls_key) {
+        fprintf(stderr, "anvil-controller: --gateway-tls-cert needs --gateway-tls-key\n");
+        return 2;
+    }
+    if (o.gateway_tls_key && !o.gateway_tls_cert) {
+        fprintf(stderr, "anvil-controller: --gateway-tls-key needs --gateway-tls-cert\n");
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_ALL);
-    struct controller *ctl = NULL;
     char *err = NULL;
-    int r = controller_new(&ctl, &o, &err);
+    int r;
+    if (mint) {
+        char *token = NULL;
+        if (!agent_id) {
+            fprintf(stderr, "anvil-controller: mint-token needs --agent-id\n");
+            return 2;
+        }
+        r = controller_mint_token(&o, agent_id, (int64_t)time(NULL) + ttl, &token, &err);
+        curl_global_cleanup();
+        if (r < 0) {
+            fprintf(stderr, "anvil-controller: %s\n", err ? err : strerror(-r));
+            free(err);
+            return 1;
+        }
+        printf("%s\n", token);
+        free(token);
+        return 0;
+    }
+    struct controller *ctl = NULL;
+    r = controller_new(&ctl, &o, &err);
     if (r < 0) {
         fprintf(stderr, "anvil-controller: %s\n", err ? err : strerror(-r));
         free(err);

@@ -30,7 +30,7 @@
 #include "workqueue/workqueue.h"
 
 #define MAX_WORKERS 16
-#define INDEX_HARDWARE_REF "hardwareRef"
+#define INDEX_HARDWARE_REF CONTROLLER_INDEX_HARDWARE_REF
 #define INDEX_TEMPLATE_REF "templateRef"
 
 struct wf_reconciler {
@@ -41,19 +41,6 @@ struct wf_reconciler {
     unsigned n_started;
     atomic_uint_fast64_t reconciles, errors, conflicts;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int random_bytes(void *userdata, void *buf, size_t len)
-{
-    (void)userdata;
-    return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -EIO;
-}
 
 static int enqueue_object(struct wf_reconciler *w, const json_t *obj)
 {
@@ -207,18 +194,6 @@ static int render(struct wf_reconciler *w,
     return 0;
 }
 
-static void record_events(struct wf_reconciler *w, const json_t *wf, const struct workflow_plan *p)
-{
-    struct events_ref ref;
-    if (!w->ctl->recorder || events_ref_from_object(wf, &ref) < 0)
-        return;
-    for (size_t i = 0; i < p->n_events; i++)
-        (void)events_record(w->ctl->recorder, &ref,
-                            strcmp(p->events[i].type, "Warning") == 0 ? EVENTS_WARNING
-                                                                      : EVENTS_NORMAL,
-                            p->events[i].reason, p->events[i].message);
-}
-
 /* allowPXE on the Hardware's interfaces; a conflict is retried by requeue. */
 static int set_allow_pxe(struct wf_reconciler *w, const json_t *hardware, bool allow)
 {
@@ -271,13 +246,15 @@ static int reconcile(struct wf_reconciler *w, struct workflow_ulid *ids, const c
     hardware = lookup_ref(w->ctl->stores[RES_HARDWARE], wf, "hardwareRef");
     if (workflow_needs_render(wf) && (r = render(w, wf, hardware, &doc, &render_error)) < 0)
         return r;
-    struct workflow_env env = {.now_ms = now_ms(), .ids = ids};
+    struct workflow_env env = {.now_ms = controller_now_ms(), .ids = ids};
     struct workflow_reconcile_opts o = {
             .hardware = hardware,
             .rendered = doc,
             .render_error = render_error,
-            .bmc_jobs = false,
-            .boot_job = WORKFLOW_JOB_ABSENT,
+            /* Boot Jobs need the BMC reconciler and a Hardware with a bmcRef. */
+            .bmc_jobs = w->ctl->bmc && json_object_get(json_object_get(hardware, "spec"), "bmcRef"),
+            .boot_job = w->ctl->bmc ? bmc_boot_job_state(w->ctl, wf, workflow_boot_job_wanted(wf))
+                                    : WORKFLOW_JOB_ABSENT,
     };
     r = workflow_reconcile(wf, &env, &o, &plan);
     if (r < 0)
@@ -287,6 +264,13 @@ static int reconcile(struct wf_reconciler *w, struct workflow_ulid *ids, const c
         r = set_allow_pxe(w, hardware, true);
     if (r >= 0 && (plan.effects & WORKFLOW_EFFECT_ALLOW_PXE_FALSE))
         r = set_allow_pxe(w, hardware, false);
+    if (r >= 0 && (plan.effects & WORKFLOW_EFFECT_BOOT_JOB)) {
+        _cleanup_free_ char *why = NULL;
+        r = bmc_boot_job_create(w->ctl, wf, hardware, plan.boot_job, &why);
+        if (r < 0)
+            log_warn("boot job not created", LOG_STR("controller", "workflow"), LOG_STR("key", key),
+                     LOG_STR("message", why ? why : ""), LOG_ERRNO(r));
+    }
     if (r < 0) {
         decision = 1; /* Hardware write failed: try the whole step again */
         goto out;
@@ -303,7 +287,7 @@ static int reconcile(struct wf_reconciler *w, struct workflow_ulid *ids, const c
             goto out;
         }
     }
-    record_events(w, wf, &plan);
+    controller_record_plan_events(w->ctl, wf, &plan);
     if (plan.effects & WORKFLOW_EFFECT_BACKOFF)
         decision = 1;
     else if (plan.effects & WORKFLOW_EFFECT_REQUEUE)
@@ -319,7 +303,7 @@ static void *worker(void *arg)
 {
     struct wf_reconciler *w = arg;
     struct workflow_ulid *ids = NULL;
-    if (workflow_ulid_new(&ids, random_bytes, NULL) < 0)
+    if (workflow_ulid_new(&ids, controller_random_bytes, NULL) < 0)
         return NULL;
     for (;;) {
         const char *key;

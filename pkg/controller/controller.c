@@ -7,6 +7,8 @@
 #include <string.h>
 
 #define LOG_COMPONENT "controller"
+#include "agentproto/agentproto.h"
+#include "base/json-cleanup.h"
 #include "base/macro.h"
 #include "controller/controller-internal.h"
 #include "events/events.h"
@@ -21,6 +23,9 @@ const struct kube_resource controller_resources[_RES_MAX] = {
         [RES_TEMPLATE] = {"tinkerbell.org", "v1alpha1", "templates", true},
         [RES_WORKFLOW] = {"tinkerbell.org", "v1alpha1", "workflows", true},
         [RES_WORKFLOWRULESET] = {"tinkerbell.org", "v1alpha1", "workflowrulesets", true},
+        [RES_MACHINE] = {"bmc.tinkerbell.org", "v1alpha1", "machines", true},
+        [RES_JOB] = {"bmc.tinkerbell.org", "v1alpha1", "jobs", true},
+        [RES_TASK] = {"bmc.tinkerbell.org", "v1alpha1", "tasks", true},
 };
 
 static void on_started_leading(void *userdata)
@@ -29,6 +34,7 @@ static void on_started_leading(void *userdata)
     atomic_store(&c->leading, true);
     log_info("started leading", LOG_STR("identity", lease_identity(c->lease)));
     (void)wf_reconciler_enqueue_all(c->wf);
+    (void)bmc_reconciler_enqueue_all(c->bmc);
 }
 
 static void on_stopped_leading(void *userdata)
@@ -143,6 +149,10 @@ static int handle_metrics(void *userdata, const struct httpd_request *req,
                        ks.seconds_sum, ks.throttled, atomic_load(&c->leading) ? 1 : 0);
     if (r == 0)
         r = wf_reconciler_metrics(c->wf, b);
+    if (r == 0)
+        r = bmc_reconciler_metrics(c->bmc, b);
+    if (r == 0)
+        r = gw_ctl_metrics(c->gw, b);
     return r;
 }
 
@@ -155,6 +165,104 @@ static int make_error(char **ret_error, const char *fmt, ...)
         *ret_error = NULL;
     va_end(ap);
     return 0;
+}
+
+/* The agent key: --agent-key-file (the bytes, a trailing newline dropped) or
+ * the "agent-key" entry of the --agent-key-secret Secret. */
+static int read_agent_key(const struct controller_opts *o, struct kube_client *client,
+                          unsigned char **ret, size_t *ret_len, char **ret_error)
+{
+    _cleanup_free_ unsigned char *key = NULL;
+    size_t len = 0;
+    int r;
+    if (o->agent_key_file) {
+        r = agentproto_key_read_file(o->agent_key_file, &key, &len);
+        if (r < 0) {
+            make_error(ret_error, "--agent-key-file %s: %s", o->agent_key_file,
+                       r == -EINVAL ? "the key must be 16 to 4096 bytes" : strerror(-r));
+            return r;
+        }
+    } else if (o->agent_key_secret) {
+        const char *slash = strchr(o->agent_key_secret, '/');
+        _cleanup_free_ char *ns = slash ? strndup(o->agent_key_secret,
+                                                  (size_t)(slash - o->agent_key_secret))
+                                        : NULL;
+        struct kube_error err = {0};
+        _cleanup_json_ json_t *secret = NULL;
+        if (!ns || !slash[1]) {
+            make_error(ret_error, "--agent-key-secret %s: expected NAMESPACE/NAME",
+                       o->agent_key_secret);
+            return -EINVAL;
+        }
+        static const struct kube_resource secrets = {"", "v1", "secrets", true};
+        r = kube_get(client, &secrets, ns, slash + 1, &secret, &err);
+        if (r < 0) {
+            make_error(ret_error, "--agent-key-secret %s: %s", o->agent_key_secret,
+                       err.message[0] ? err.message : strerror(-r));
+            kube_error_clear(&err);
+            return r;
+        }
+        const char *b64 = json_string_value(
+                json_object_get(json_object_get(secret, "data"), "agent-key"));
+        r = b64 ? agentproto_key_from_base64(b64, &key, &len) : -ENOENT;
+        if (r < 0) {
+            make_error(ret_error, "--agent-key-secret %s: data.agent-key %s", o->agent_key_secret,
+                       r == -ENOENT ? "is missing" : "must be 16 to 4096 bytes of base64");
+            return r;
+        }
+    } else {
+        make_error(ret_error, "agent tokens need --agent-key-file or --agent-key-secret "
+                              "(or --agent-auth=none)");
+        return -EINVAL;
+    }
+    *ret = TAKE_PTR(key);
+    *ret_len = len;
+    return 0;
+}
+
+static int load_agent_key(struct controller *c, char **ret_error)
+{
+    _cleanup_free_ unsigned char *key = NULL;
+    size_t len = 0;
+    int r = read_agent_key(&c->opts, c->client, &key, &len, ret_error);
+    if (r < 0)
+        return r;
+    r = gw_ctl_set_key(c->gw, key, len);
+    explicit_bzero(key, len);
+    return r;
+}
+
+int controller_mint_token(const struct controller_opts *opts, const char *agent_id,
+                          int64_t expiry_unix, char **ret, char **ret_error)
+{
+    struct kube_config *cfg = NULL;
+    struct kube_client *client = NULL;
+    _cleanup_free_ unsigned char *key = NULL;
+    size_t len = 0;
+    int r = 0;
+    if (!opts->agent_key_file && opts->agent_key_secret) {
+        char *err = NULL;
+        r = kube_config_load(&(struct kube_config_opts){.kubeconfig = opts->kubeconfig}, &cfg,
+                             &err);
+        if (r < 0) {
+            make_error(ret_error, "%s", err ? err : "no Kubernetes configuration found");
+            free(err);
+            return r;
+        }
+        r = kube_client_new(&client, cfg, &(struct kube_client_opts){.user_agent = "anvil-controller"});
+    }
+    if (r == 0)
+        r = read_agent_key(opts, client, &key, &len, ret_error);
+    if (r == 0) {
+        r = agentproto_token_mint(key, len, agent_id, expiry_unix, ret);
+        if (r < 0)
+            make_error(ret_error, "cannot mint a token for %s: %s", agent_id,
+                       r == -EINVAL ? "not a valid agent ID" : strerror(-r));
+        explicit_bzero(key, len);
+    }
+    kube_client_free(client);
+    kube_config_free(cfg);
+    return r;
 }
 
 int controller_new(struct controller **ret, const struct controller_opts *opts, char **ret_error)
@@ -187,7 +295,10 @@ int controller_new(struct controller **ret, const struct controller_opts *opts, 
         goto fail;
     }
     for (int i = 0; i < _RES_MAX; i++) {
+        /* Hardware and Workflows are the many objects: keep them as text. */
+        bool compact = i == RES_HARDWARE || i == RES_WORKFLOW;
         if ((r = store_new(&c->stores[i])) < 0 || (r = add_indexes(c->stores[i], i)) < 0 ||
+            (compact && (r = store_set_compact(c->stores[i])) < 0) ||
             (r = informer_source_kube(c->client, &controller_resources[i], opts->namespace_, NULL,
                                       &c->sources[i])) < 0) {
             make_error(ret_error, "cannot set up the %s informer: %s", controller_resources[i].resource,
@@ -210,10 +321,16 @@ int controller_new(struct controller **ret, const struct controller_opts *opts, 
     }
     if (r == 0)
         r = wf_reconciler_new(&c->wf, c, 4);
+    if (r == 0)
+        r = bmc_reconciler_new(&c->bmc, c);
     if (r < 0) {
         make_error(ret_error, "cannot set up the workflow reconciler: %s", strerror(-r));
         goto fail;
     }
+    if (opts->gateway_listen && (r = gw_ctl_new(&c->gw, c, ret_error)) < 0)
+        goto fail;
+    if (c->gw && !opts->agent_auth_none && (r = load_agent_key(c, ret_error)) < 0)
+        goto fail;
     r = httpd_new(&c->http, &(struct httpd_opts){.listen = opts->http_listen});
     if (r < 0) {
         make_error(ret_error, "cannot listen on %s: %s", opts->http_listen, strerror(-r));
@@ -273,13 +390,17 @@ int controller_start(struct controller *c)
     for (int i = 0; i < _RES_MAX; i++)
         if ((r = informer_start(c->informers[i])) < 0)
             return r;
-    if ((r = events_recorder_start(c->recorder)) < 0 || (r = wf_reconciler_start(c->wf)) < 0)
+    if ((r = events_recorder_start(c->recorder)) < 0 || (r = wf_reconciler_start(c->wf)) < 0 ||
+        (r = bmc_reconciler_start(c->bmc)) < 0)
         return r;
     if ((r = httpd_start(c->http)) < 0)
+        return r;
+    if (c->gw && (r = gw_ctl_start(c->gw)) < 0)
         return r;
     if (!c->lease) {
         atomic_store(&c->leading, true);
         (void)wf_reconciler_enqueue_all(c->wf);
+        (void)bmc_reconciler_enqueue_all(c->bmc);
     } else if ((r = lease_start(c->lease)) < 0) {
         return r;
     }
@@ -287,6 +408,7 @@ int controller_start(struct controller *c)
     log_info("started", LOG_STR("server", c->cfg->server),
              LOG_STR("namespace", c->opts.namespace_ ? c->opts.namespace_ : "(all)"),
              LOG_INT("http_port", httpd_port(c->http)),
+             LOG_INT("gateway_port", c->gw ? gw_ctl_port(c->gw) : 0),
              LOG_BOOL("leader_elect", c->lease != NULL),
              LOG_STR("identity", c->lease ? lease_identity(c->lease) : ""));
     return 0;
@@ -300,7 +422,9 @@ int controller_stop(struct controller *c)
     if (c->lease)
         (void)lease_release(c->lease);
     atomic_store(&c->leading, false);
+    (void)gw_ctl_stop(c->gw);
     (void)wf_reconciler_stop(c->wf);
+    (void)bmc_reconciler_stop(c->bmc);
     (void)events_recorder_stop(c->recorder, 2000);
     for (int i = 0; i < _RES_MAX; i++)
         (void)informer_stop(c->informers[i]);
@@ -313,7 +437,9 @@ struct controller *controller_free(struct controller *c)
     if (!c)
         return NULL;
     (void)controller_stop(c);
+    gw_ctl_free(c->gw);
     wf_reconciler_free(c->wf);
+    bmc_reconciler_free(c->bmc);
     events_recorder_free(c->recorder);
     events_kube_free(c->events_kube);
     lease_free(c->lease);

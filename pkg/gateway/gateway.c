@@ -25,8 +25,10 @@ static int64_t default_now(void)
     return (int64_t)time(NULL);
 }
 
-/* Appends o to s's queue and asks for a writable callback. Lock held. */
-static void queue_locked(struct gateway *g, struct gateway_session *s, struct gateway_out *o)
+/* Appends o to s's queue; from another thread (mark_pending), also puts s
+ * on the list the loop walks when woken. Lock held. */
+static void queue_locked(struct gateway *g, struct gateway_session *s, struct gateway_out *o,
+                         bool mark_pending)
 {
     if (s->out_tail)
         s->out_tail->next = o;
@@ -34,7 +36,7 @@ static void queue_locked(struct gateway *g, struct gateway_session *s, struct ga
         s->out_head = o;
     s->out_tail = o;
     s->out_n++;
-    if (!s->pending) {
+    if (mark_pending && !s->pending) {
         s->pending = true;
         s->pending_next = g->pending;
         g->pending = s;
@@ -48,7 +50,7 @@ static void send_now(struct gateway *g, struct gateway_session *s, const struct 
     if (gateway_out_new(m, &o) < 0)
         return;
     pthread_mutex_lock(&g->lock);
-    queue_locked(g, s, o);
+    queue_locked(g, s, o, false); /* on the loop thread: ask for writable directly */
     pthread_mutex_unlock(&g->lock);
     if (m->type == AGENTPROTO_ERROR)
         s->closing = true;
@@ -119,7 +121,7 @@ static void on_message(struct gateway *g, struct gateway_session *s)
     _cleanup_free_ char *err = NULL;
     atomic_fetch_add(&g->messages_in, 1);
     int r = agentproto_decode(s->rx.data, s->rx.len, &m, &err);
-    buf_reset(&s->rx);
+    buf_free(&s->rx); /* idle connections hold no buffer */
     if (r == -EPROTONOSUPPORT) {
         refuse(g, s, GATEWAY_REFUSED_VERSION, AGENTPROTO_ERR_UNSUPPORTED_VERSION, err,
                s->agent_id);
@@ -323,7 +325,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-        {"anvil-agent", callback, sizeof(struct gateway_session), 64 * 1024, 0, NULL, 0},
+        /* A 1 KiB receive buffer per connection (memory scales with the
+         * fleet; statuses fit); longer messages such as a hello with its
+         * attributes arrive in pieces, assembled in gateway_session.rx. */
+        {"anvil-agent", callback, sizeof(struct gateway_session), 1024, 0, NULL, 0},
         {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -366,7 +371,6 @@ int gateway_new(struct gateway **ret, const struct gateway_opts *opts,
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(host, ':') == NULL);
     info.timeout_secs = 30;
     info.retry_and_idle_policy = &g->retry;
-    info.pt_serv_buf_size = 64 * 1024;
     info.fd_limit_per_thread = (unsigned)(g->opts.max_agents + 64);
     if (opts->tls_cert) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -433,17 +437,23 @@ int gateway_send(struct gateway *g, const char *agent_id, const struct agentprot
     int r = gateway_out_new(m, &o);
     if (r < 0)
         return r;
+    /* One wakeup per batch: the loop polls every socket each time it wakes
+     * (poll(2) over thousands of agents), so only the send that makes the
+     * pending list non-empty wakes it; the others ride along. */
+    bool wake = false;
     pthread_mutex_lock(&g->lock);
     struct gateway_session *s = gateway_registry_find(&g->reg, agent_id);
     if (!s)
         r = -ENOENT;
     else if (s->out_n >= GATEWAY_OUTQ_MAX)
         r = -ENOBUFS;
-    else
-        queue_locked(g, s, TAKE_PTR(o));
+    else {
+        wake = g->pending == NULL;
+        queue_locked(g, s, TAKE_PTR(o), true);
+    }
     pthread_mutex_unlock(&g->lock);
     free(o);
-    if (r == 0)
+    if (wake)
         lws_cancel_service(g->ctx);
     return r;
 }
