@@ -41,7 +41,7 @@ for i in range(n):
     if r.status != 201: sys.exit("create failed: %d" % r.status)
 PY
 start=$(date +%s.%N)
-"$bin/anvil-controller" --kubeconfig "$KUBECONFIG" --http-listen "127.0.0.1:$cport" --leader-elect=false \
+"$bin/anvil-controller" --kubeconfig "$KUBECONFIG" --http-listen "127.0.0.1:$cport" --gateway-listen off --leader-elect=false \
     --kube-qps "$qps" --kube-burst "$((qps * 2))" \
     >"$work/controller.log" 2>&1 &
 cpid=$!

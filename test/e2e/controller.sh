@@ -12,7 +12,7 @@ start_controller() {
     local name=$1; shift
     local port
     port=$(free_port)
-    "$ANVIL_BIN/anvil-controller" --kubeconfig "$KUBECONFIG" --http-listen "127.0.0.1:$port" \
+    "$ANVIL_BIN/anvil-controller" --kubeconfig "$KUBECONFIG" --http-listen "127.0.0.1:$port" --gateway-listen off \
         --identity "$name" "$@" >"$E2E_TMP/controller-$name.log" 2>&1 &
     local pid=$!
     E2E_PIDS+=("$pid")

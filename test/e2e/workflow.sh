@@ -12,7 +12,7 @@ K wait --for condition=established --timeout=20s -f "$E2E_TOP/crds/" >/dev/null
 
 CTL_PORT=$(free_port)
 start_controller() {
-    "$ANVIL_BIN/anvil-controller" --kubeconfig "$KUBECONFIG" --http-listen "127.0.0.1:$CTL_PORT" \
+    "$ANVIL_BIN/anvil-controller" --kubeconfig "$KUBECONFIG" --http-listen "127.0.0.1:$CTL_PORT" --gateway-listen off \
         --leader-elect=false >>"$E2E_TMP/controller.log" 2>&1 &
     CTL_PID=$!
     E2E_PIDS+=("$CTL_PID")
