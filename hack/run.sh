@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make run: the product on this machine. Starts anvil-apiserver on 127.0.0.1
 # with its data under ./var/ (TLS with a generated pair and a bearer token,
-# so kubectl authenticates), applies crds/, starts anvil-boot and anvil-controller against it,
-# prints the one export line a user needs, and serves until Ctrl-C.
+# so kubectl authenticates), applies crds/ and examples/try-it.yaml, starts anvil-boot and
+# anvil-controller (agent gateway on 127.0.0.1:42113 with discovery, enrollment and agent tokens
+# under var/agent.key) against it, prints what a user types next, and serves until Ctrl-C.
 #
 # anvil-boot is started in a mode that is safe on a developer laptop: HTTP,
 # TFTP and syslog on 127.0.0.1 ports that need no root (ANVIL_BOOT_HTTP_PORT
@@ -15,6 +16,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 var=$top/var
 port=${ANVIL_APISERVER_PORT:-6443}
 mkdir -p "$var/apiserver"
+if [ ! -s "$var/agent.key" ]; then
+    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$var/agent.key")
+fi
 if [ ! -s "$var/apiserver/tokens.csv" ]; then
     umask 077
     printf '%s,admin,admin\n' "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$var/apiserver/tokens.csv"
@@ -34,9 +38,12 @@ done
 export KUBECONFIG=$var/kubeconfig
 kubectl apply -f "$top/crds/" >/dev/null
 kubectl wait --for condition=established --timeout=30s -f "$top/crds/" >/dev/null
-echo "anvil-apiserver is serving https://127.0.0.1:$port (log: $var/apiserver.log); CRDs applied."
+kubectl apply -f "$top/examples/try-it.yaml" >/dev/null
+mkdir -p /tmp/anvil-try-it
+echo "anvil-apiserver is serving https://127.0.0.1:$port (log: $var/apiserver.log); CRDs and examples/try-it.yaml applied."
 
 http_port=${ANVIL_BOOT_HTTP_PORT:-7080}
+gw_port=${ANVIL_GATEWAY_PORT:-42113}
 tftp_port=${ANVIL_BOOT_TFTP_PORT:-6969}
 syslog_port=${ANVIL_BOOT_SYSLOG_PORT:-5514}
 boot_ip=127.0.0.1
@@ -49,7 +56,8 @@ fi
 mkdir -p "$var/bootenv"
 "$top/bin/anvil-boot" --kubeconfig "$var/kubeconfig" "${boot_args[@]}" --public-ip "$boot_ip" \
     --bind-address "$boot_ip" --http-port "$http_port" --tftp-port "$tftp_port" \
-    --syslog-port "$syslog_port" --bootenv-dir "$var/bootenv" >>"$var/boot.log" 2>&1 &
+    --syslog-port "$syslog_port" --bootenv-dir "$var/bootenv" --agent-key-file "$var/agent.key" \
+    --gateway-addr "$boot_ip:$gw_port" >>"$var/boot.log" 2>&1 &
 boot_pid=$!
 for _ in $(seq 100); do
     curl -sf "http://$boot_ip:$http_port/readyz" >/dev/null 2>&1 && break
@@ -60,6 +68,8 @@ echo "anvil-boot is serving http://$boot_ip:$http_port and tftp://$boot_ip:$tftp
     "(DHCP: ${ANVIL_DHCP_INTERFACE:-off}; log: $var/boot.log; boot files: $var/bootenv/)."
 ctl_port=${ANVIL_CONTROLLER_PORT:-8081}
 "$top/bin/anvil-controller" --kubeconfig "$var/kubeconfig" --http-listen "127.0.0.1:$ctl_port" \
+    --gateway-listen "$boot_ip:$gw_port" --agent-key-file "$var/agent.key" \
+    --auto-discovery --auto-enrollment --auto-discovery-auto-enrollment \
     --leader-elect=false >>"$var/controller.log" 2>&1 &
 ctl_pid=$!
 for _ in $(seq 300); do
@@ -67,12 +77,16 @@ for _ in $(seq 300); do
     kill -0 $ctl_pid 2>/dev/null || { echo "anvil-controller failed to start; see $var/controller.log" >&2; tail -5 "$var/controller.log" >&2; exit 1; }
     sleep 0.1
 done
-echo "anvil-controller is reconciling Workflows (metrics http://127.0.0.1:$ctl_port/metrics; log: $var/controller.log)."
+echo "anvil-controller is reconciling Workflows and serving agents on $boot_ip:$gw_port" \
+    "(discovery and enrollment on; metrics http://127.0.0.1:$ctl_port/metrics; log: $var/controller.log)."
 echo "In another shell:"
 echo
 echo "  export KUBECONFIG=$var/kubeconfig"
-echo "  kubectl apply -f examples/hardware.yaml -f examples/template.yaml -f examples/workflow.yaml"
-echo "  kubectl get hardware,workflows"
+echo "  # a machine nobody registered: an anvil-worker by hand, with a token for its MAC"
+echo "  bin/anvil-worker --gateway $boot_ip:$gw_port --id 52:54:00:00:00:01 --no-reboot --exit-when-done \\"
+echo "      --token \"\$(bin/anvil-controller mint-token --agent-id 52:54:00:00:00:01 --agent-key-file var/agent.key)\""
+echo "  kubectl get hardware,workflows        # discovery-52-54-00-00-00-01, enrollment-... SUCCESS"
+echo "  cat /tmp/anvil-try-it/52:54:00:00:00:01/provisioned"
 echo "  curl http://$boot_ip:$http_port/ipxe/script/52:54:00:12:34:56/auto.ipxe"
 echo
 echo "Ctrl-C stops everything; the data stays in $var/."
