@@ -10,6 +10,7 @@ PACKAGES=(
     libcmocka-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
     sqlite3 openssl curl ca-certificates iproute2 procps psmisc python3
     ipxe busybox kea-admin kea-dhcp4-server dnsmasq-base tftpd-hpa atftp util-linux
+    cpio zstd qemu-system-x86 ipxe-qemu ovmf
 )
 case "${1:-}" in
 --list) printf '%s\n' "${PACKAGES[@]}"; exit 0 ;;
