@@ -125,6 +125,10 @@ test: deps
 	@$(MAKE) --no-print-directory test-e2e
 	@hack/run-tests.sh summary
 
+# A blank QEMU machine provisions itself; the stack stays up until Ctrl-C (docs/demo.md).
+demo: $(BINS)
+	@ANVIL_BIN=$(CURDIR)/$(BINDIR) hack/demo.sh
+
 # libFuzzer builds: the library again with clang and coverage instrumentation.
 FUZZ_B     := build/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Ipkg $(PKG_CFLAGS) -g -O1 \

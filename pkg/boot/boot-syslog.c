@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,13 +68,43 @@ fail:
     return r;
 }
 
-/* "namespace/name" of the Hardware with this address, or "" (buffer). */
+/* The MAC the kernel's ARP table has for this IPv4 address (lowercase,
+ * colons) in mac[18], or -ENOENT. */
+static int mac_by_neighbour(const char *ip, char mac[static 18])
+{
+    FILE *f = fopen("/proc/net/arp", "re");
+    if (!f)
+        return -errno;
+    char line[256], a[64], m[64];
+    unsigned type, flags;
+    int r = -ENOENT;
+    while (fgets(line, sizeof(line), f)) {
+        /* "IP address  HW type  Flags  HW address  Mask  Device"; flag 0x2 = complete. */
+        if (sscanf(line, "%63s %x %x %63s", a, &type, &flags, m) == 4 && strcmp(a, ip) == 0 &&
+            strlen(m) == 17 && (flags & 0x2) && strcmp(m, "00:00:00:00:00:00") != 0) {
+            memcpy(mac, m, 18);
+            r = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return r;
+}
+
+/* "namespace/name" of the Hardware with this address, or "" (buffer). A
+ * Hardware that names no address (discovered machines, ProxyDHCP sites) is
+ * found by the MAC the ARP table has for the address. */
 static void hardware_by_ip(struct store *store, const char *ip, char *out, size_t n)
 {
     _cleanup_json_ json_t *list = NULL;
+    char mac[18];
     out[0] = '\0';
-    if (store_by_index(store, STORE_INDEX_IP, ip, &list) < 0 || json_array_size(list) == 0)
-        return;
+    if (store_by_index(store, STORE_INDEX_IP, ip, &list) < 0 || json_array_size(list) == 0) {
+        json_decref(TAKE_PTR(list));
+        if (mac_by_neighbour(ip, mac) < 0 ||
+            store_by_index(store, STORE_INDEX_MAC, mac, &list) < 0 || json_array_size(list) == 0)
+            return;
+    }
     _cleanup_free_ char *key = NULL;
     if (store_key_of(json_array_get(list, 0), &key) == 0)
         snprintf(out, n, "%s", key);
