@@ -45,7 +45,10 @@ tftp_suite() {
     local mode=$1 f base
     for f in /usr/lib/ipxe/*; do
         base=$(basename "$f")
-        case "$base" in ipxe.iso|ipxe.lkrn) continue ;; esac
+        # The boot files anvil-boot serves; ipxe-qemu adds NIC option ROMs
+        # (*.rom) and a qemu/ directory here, which are QEMU's, not boot files.
+        case "$base" in ipxe.iso|ipxe.lkrn|*.rom) continue ;; esac
+        [ -f "$f" ] || continue
         for bs in 512 1468; do
             rm -f "$E2E_TMP/got"
             if in_cli curl -sf --tftp-blksize "$bs" -o "$E2E_TMP/got" "tftp://$BOOT_SRV_IP/52:54:00:12:34:56/$base" &&
