@@ -226,6 +226,28 @@ void api_add_cause(json_t *causes, const char *type, const char *field, const ch
 bool api_accepts_table(const char *accept);
 const char *api_obj_str(const json_t *obj, const char *a, const char *b);
 
+/* ---- built-in kinds (apiserver-builtin.c) ---- */
+/* Checks s as Go's base64.StdEncoding decodes it (padding required, CR and LF
+ * skipped). Returns 0 and, when ret_decoded is set, the decoded length;
+ * -EBADMSG with the offset of the first offending byte in *bad_offset (when
+ * set) for illegal input; -EINVAL when s is NULL. */
+int api_base64_check(const char *s, size_t *ret_decoded, size_t *bad_offset);
+/* A ConfigMap or Secret data key: [-._a-zA-Z0-9]+, 1 to 253 bytes, neither
+ * "." nor starting with "..". */
+bool api_is_config_key(const char *k);
+/* kube-apiserver's kind-specific checks of the built-ins: Secret and
+ * ConfigMap keys, base64 values and 1 MiB total, duplicate ConfigMap keys,
+ * an Event's involvedObject.namespace, a Lease's duration and transitions.
+ * Field errors are appended to causes (the caller answers 422 Invalid).
+ * Illegal base64, which kube-apiserver's decoder refuses before validation
+ * (400 BadRequest), returns -EBADMSG and sets *ret_message to its message
+ * (caller frees). Returns 0 otherwise (also for every other resource),
+ * -ENOMEM, or -EINVAL for a NULL argument. */
+int api_validate_builtin(const struct api_resource *res,
+                         const json_t *obj,
+                         json_t *causes,
+                         char **ret_message);
+
 /* ---- handlers (apiserver-objects.c, apiserver-crd.c, apiserver-discovery.c) ---- */
 int api_handle(struct apiserver *s, const struct api_request *req, struct api_response *resp);
 int api_handle_discovery(struct apiserver *s,

@@ -240,6 +240,12 @@ static int validate_object(struct apiserver *s,
         return -ENOMEM;
     if (strcmp(res->plural, "secrets") == 0 && secret_fold_string_data(obj) < 0)
         return -ENOMEM;
+    _cleanup_free_ char *decode_error = NULL;
+    int rb = api_validate_builtin(res, obj, causes, &decode_error);
+    if (rb == -EBADMSG)
+        return api_respond_status(resp, 400, "BadRequest", NULL, "%s", decode_error);
+    if (rb < 0)
+        return rb;
     if (json_array_size(causes) > 0)
         return respond_invalid(resp, res, name ? name : "", TAKE_PTR(causes));
     return 1;
@@ -403,7 +409,13 @@ int api_create(struct apiserver *s,
     int r = decode_body(req, resp, false, &obj);
     if (r <= 0)
         return r;
-    r = create_object(s, req, res, ns, obj, resp);
+    const char *rv = json_is_object(obj) ? api_obj_str(obj, "metadata", "resourceVersion") : NULL;
+    if (rv && *rv)
+        /* kube-apiserver's storage refuses this with a bare 500, not a field error. */
+        r = api_respond_status(resp, 500, "InternalError", NULL,
+                               "resourceVersion should not be set on objects to be created");
+    else
+        r = create_object(s, req, res, ns, obj, resp);
     json_decref(obj);
     return r;
 }
@@ -489,6 +501,18 @@ static int finish_update(struct apiserver *s,
         uint64_t v;
         if (api_parse_rv(want_rv, &v) < 0 || v != old_rev)
             return api_respond_store_error(resp, res, name, -ECANCELED);
+    }
+    /* A uid in the body is a precondition: it must name the stored object. */
+    const char *want_uid = json_string_value(json_object_get(next_meta, "uid"));
+    const char *old_uid = json_string_value(json_object_get(old_meta, "uid"));
+    if (want_uid && *want_uid && old_uid && strcmp(want_uid, old_uid) != 0) {
+        char q[300];
+        api_qualified(res, q, sizeof(q));
+        return api_respond_status(
+                resp, 409, "Conflict", api_details(name, res->group, res->plural),
+                "Operation cannot be fulfilled on %s \"%s\": Precondition failed: "
+                "UID in precondition: %s, UID in object meta: %s",
+                q, name, want_uid, old_uid);
     }
 
     if (status_only && res->has_status) {

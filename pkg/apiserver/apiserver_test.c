@@ -237,6 +237,146 @@ static void test_api_crd_prepare_sets_conditions(void **state)
     assert_true(json_array_size(c2) >= 4);
 }
 
+static void test_api_base64_check_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int ret;
+        size_t decoded, bad;
+    } cases[] = {
+            {"YWRtaW4=", 0, 5, 0},
+            {"YWJj", 0, 3, 0},
+            {"YQ==", 0, 1, 0},
+            {"", 0, 0, 0},
+            {"YW\nJj\r\n", 0, 3, 0},
+            {"!!!", -EBADMSG, 0, 0},
+            {"YWJ", -EBADMSG, 0, 0},
+            {"Y===", -EBADMSG, 0, 1},
+            {"YW=j", -EBADMSG, 0, 2},
+            {"YQ==YQ==", -EBADMSG, 0, 4},
+            {"YQ=", -EBADMSG, 0, 3},
+            {"YW\nJ", -EBADMSG, 0, 1},
+            {"YWI=\n", 0, 2, 0},
+            {"YW Jj", -EBADMSG, 0, 2},
+            {"YWJj-_==", -EBADMSG, 0, 4},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t dec = 99, bad = 99;
+        assert_int_equal(api_base64_check(cases[i].in, &dec, &bad), cases[i].ret);
+        if (cases[i].ret == 0) {
+            assert_int_equal(dec, cases[i].decoded);
+            assert_int_equal(bad, 99);
+        } else {
+            assert_int_equal(bad, cases[i].bad);
+            assert_int_equal(dec, 99);
+        }
+    }
+    assert_int_equal(api_base64_check(NULL, NULL, NULL), -EINVAL);
+}
+
+static void test_api_is_config_key_table(void **state)
+{
+    (void)state;
+    char long_key[300];
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    static const struct {
+        const char *k;
+        bool ok;
+    } cases[] = {
+            {"key.name", true}, {"KEY_NAME", true}, {"key-name", true}, {".hidden", true},
+            {"bad key", false}, {".", false},       {"..", false},      {"..x", false},
+            {"", false},        {"a/b", false},     {"ü", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(api_is_config_key(cases[i].k), cases[i].ok);
+    assert_false(api_is_config_key(long_key));
+    long_key[253] = '\0';
+    assert_true(api_is_config_key(long_key));
+    assert_false(api_is_config_key(NULL));
+}
+
+/* Runs api_validate_builtin on JSON text; returns its result, the causes'
+ * fields joined by spaces in fields, the 400 message in msg. */
+static int validate_builtin(
+        const char *group, const char *plural, const char *json, char *fields, size_t n, char **msg)
+{
+    struct api_resource res = {.group = (char *)group, .plural = (char *)plural, .builtin = true};
+    _cleanup_json_ json_t *obj = json_loads(json, 0, NULL);
+    _cleanup_json_ json_t *causes = json_array();
+    assert_non_null(obj);
+    int r = api_validate_builtin(&res, obj, causes, msg);
+    size_t i, off = 0;
+    json_t *c;
+    fields[0] = '\0';
+    json_array_foreach(causes, i, c) {
+        const char *f = json_string_value(json_object_get(c, "field"));
+        off += (size_t)snprintf(fields + off, n - off, "%s%s", i ? " " : "", f);
+    }
+    return r;
+}
+
+static void test_api_validate_builtin_kinds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *group, *plural, *json;
+        int ret;
+        const char *fields, *msg;
+    } cases[] = {
+            {"", "secrets", "{\"data\":{\"username\":\"YWRtaW4=\"}}", 0, "", NULL},
+            {"", "secrets", "{\"data\":{\"k\":\"!!!\"}}", -EBADMSG, "",
+             "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at "
+             "input byte 0"},
+            {"", "secrets", "{\"data\":{\"bad key\":\"YQ==\"}}", 0, "data[bad key]", NULL},
+            {"", "configmaps", "{\"data\":{\"mode\":\"auto\",\"bad key\":\"v\"}}", 0,
+             "data[bad key]", NULL},
+            {"", "configmaps", "{\"data\":{\"k\":\"v\"},\"binaryData\":{\"k\":\"YQ==\"}}", 0,
+             "data[k]", NULL},
+            {"", "configmaps", "{\"binaryData\":{\"k\":\"YQ=\"}}", -EBADMSG, "",
+             "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: illegal base64 data "
+             "at input byte 3"},
+            {"", "events",
+             "{\"metadata\":{\"namespace\":\"default\"},\"involvedObject\":{\"namespace\":"
+             "\"other\"}}",
+             0, "involvedObject.namespace", NULL},
+            {"", "events",
+             "{\"metadata\":{\"namespace\":\"default\"},\"involvedObject\":{\"namespace\":"
+             "\"default\"}}",
+             0, "", NULL},
+            {"", "events", "{\"metadata\":{\"namespace\":\"default\"},\"involvedObject\":{}}", 0,
+             "", NULL},
+            {"coordination.k8s.io", "leases",
+             "{\"spec\":{\"leaseDurationSeconds\":-1,\"leaseTransitions\":-2}}", 0,
+             "spec.leaseDurationSeconds spec.leaseTransitions", NULL},
+            {"coordination.k8s.io", "leases", "{\"spec\":{\"leaseDurationSeconds\":15}}", 0, "",
+             NULL},
+            {"", "namespaces", "{\"data\":{\"k\":\"!!!\"}}", 0, "", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char fields[256];
+        _cleanup_free_ char *msg = NULL;
+        assert_int_equal(validate_builtin(cases[i].group, cases[i].plural, cases[i].json, fields,
+                                          sizeof(fields), &msg),
+                         cases[i].ret);
+        assert_string_equal(fields, cases[i].fields);
+        if (cases[i].msg)
+            assert_string_equal(msg, cases[i].msg);
+        else
+            assert_null(msg);
+    }
+    /* Custom resources are left to their schema. */
+    struct api_resource cr = {.group = (char *)"tinkerbell.org", .plural = (char *)"hardware"};
+    _cleanup_json_ json_t *obj = json_loads("{\"data\":{\"k\":\"!!!\"}}", 0, NULL);
+    _cleanup_json_ json_t *causes = json_array();
+    char *msg = NULL;
+    assert_int_equal(api_validate_builtin(&cr, obj, causes, &msg), 0);
+    assert_int_equal(json_array_size(causes), 0);
+    assert_null(msg);
+    assert_int_equal(api_validate_builtin(NULL, obj, causes, &msg), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +388,9 @@ int main(void)
             cmocka_unit_test(test_api_dns_names),
             cmocka_unit_test(test_api_validate_labels_causes),
             cmocka_unit_test(test_api_crd_prepare_sets_conditions),
+            cmocka_unit_test(test_api_base64_check_table),
+            cmocka_unit_test(test_api_is_config_key_table),
+            cmocka_unit_test(test_api_validate_builtin_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

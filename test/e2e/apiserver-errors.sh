@@ -10,15 +10,27 @@ kubectl wait --for condition=established --timeout=20s crd/hardware.tinkerbell.o
 HW=/apis/tinkerbell.org/v1alpha1/namespaces/default/hardware
 JSON=(-H 'Content-Type: application/json')
 
-# status_is DESC CODE REASON METHOD PATH [curl args]
+# is_status REASON: stdin is a Status with that reason ("": any; parsed:
+# kube-apiserver indents JSON for curl's User-Agent, anvil-apiserver does not).
+is_status() {
+    python3 -c 'import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if d.get("kind") == "Status" and sys.argv[1] in ("", d.get("reason")) else 1)' "$1" 2>/dev/null
+}
+
+# status_is DESC CODE REASON METHOD PATH [curl args]. With PLAIN_404=1, the
+# upstream tier also accepts kube-apiserver's plain-text "404 page not found"
+# for paths no API group serves (anvil-apiserver answers a Status there).
 status_is() {
     local desc=$1 code=$2 reason=$3; shift 3
     local out
     out=$(api "$@")
     local got=${out%%$'\n'*} body=${out#*$'\n'}
-    if [ "$got" = "$code" ] && echo "$body" | grep -q "\"kind\":\"Status\"" &&
-        echo "$body" | grep -q "\"reason\":\"$reason\""; then
+    if [ "$got" = "$code" ] && echo "$body" | is_status "$reason"; then
         ok "$desc ($code $reason)"
+    elif [ "${PLAIN_404:-0}" = 1 ] && [ "$APISERVER_UPSTREAM" = 1 ] && [ "$got" = 404 ] &&
+        [ "$body" = "404 page not found" ]; then
+        ok "$desc (404, kube-apiserver's plain-text body)"
     else
         not_ok "$desc: wanted $code $reason, got $got"
         echo "$body" | head -5 | sed 's/^/#   /'
@@ -37,8 +49,8 @@ status_is "wrong type" 422 Invalid POST "$HW" "${JSON[@]}" -d \
     '{"apiVersion":"tinkerbell.org/v1alpha1","kind":"Hardware","metadata":{"name":"bad2"},"spec":{"interfaces":[{"dhcp":{"lease_time":"long"}}]}}'
 status_is "strict field validation" 400 BadRequest POST "$HW?fieldValidation=Strict" "${JSON[@]}" -d \
     '{"apiVersion":"tinkerbell.org/v1alpha1","kind":"Hardware","metadata":{"name":"bad3"},"spec":{"noSuchField":1}}'
-status_is "unknown resource" 404 NotFound GET /apis/tinkerbell.org/v1alpha1/namespaces/default/gadgets
-status_is "unknown group" 404 NotFound GET /apis/example.com/v1/widgets
+PLAIN_404=1 status_is "unknown resource" 404 NotFound GET /apis/tinkerbell.org/v1alpha1/namespaces/default/gadgets
+PLAIN_404=1 status_is "unknown group" 404 NotFound GET /apis/example.com/v1/widgets
 status_is "missing object" 404 NotFound GET "$HW/nope"
 status_is "missing namespace" 404 NotFound POST /apis/tinkerbell.org/v1alpha1/namespaces/nowhere/hardware \
     "${JSON[@]}" -d '{"apiVersion":"tinkerbell.org/v1alpha1","kind":"Hardware","metadata":{"name":"x"}}'
@@ -54,9 +66,33 @@ status_is "strategic merge patch on a custom resource" 415 UnsupportedMediaType 
     -H 'Content-Type: application/strategic-merge-patch+json' -d '{"spec":{}}'
 status_is "bad label selector" 400 BadRequest GET "$HW?labelSelector=a%20in%20(" 
 status_is "unsupported field selector" 400 BadRequest GET "$HW?fieldSelector=spec.agentID%3Dx"
+# Found by running this suite against kube-apiserver (docs/fidelity.md): the
+# same answers from both servers.
+H1_UID=$(api GET "$HW/h1" | tail -n +2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["uid"])')
+H1_RV=$(api GET "$HW/h1" | tail -n +2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+[ -n "$H1_UID" ] && [ "$H1_UID" != 00000000-0000-0000-0000-000000000000 ] || not_ok "h1 has a uid"
+status_is "create with a resourceVersion (kube-apiserver: bare 500)" 500 "" POST "$HW" "${JSON[@]}" -d \
+    '{"apiVersion":"tinkerbell.org/v1alpha1","kind":"Hardware","metadata":{"name":"rv1","resourceVersion":"5"},"spec":{}}'
+status_is "update naming another uid (precondition)" 409 Conflict PUT "$HW/h1" "${JSON[@]}" -d \
+    "{\"apiVersion\":\"tinkerbell.org/v1alpha1\",\"kind\":\"Hardware\",\"metadata\":{\"name\":\"h1\",\"uid\":\"00000000-0000-0000-0000-000000000000\",\"resourceVersion\":\"$H1_RV\"},\"spec\":{}}"
+status_is "Secret data that is not base64" 400 BadRequest POST /api/v1/namespaces/default/secrets "${JSON[@]}" -d \
+    '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"bad-b64"},"data":{"k":"!!!"}}'
+status_is "ConfigMap key with a space" 422 Invalid POST /api/v1/namespaces/default/configmaps "${JSON[@]}" -d \
+    '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bad-key"},"data":{"bad key":"v"}}'
+status_is "Event about an object in another namespace" 422 Invalid POST /api/v1/namespaces/default/events "${JSON[@]}" -d \
+    '{"apiVersion":"v1","kind":"Event","metadata":{"name":"e1"},"involvedObject":{"kind":"Hardware","namespace":"other","name":"h1"},"reason":"R","message":"m","type":"Normal"}'
+status_is "Lease with a negative duration" 422 Invalid POST /apis/coordination.k8s.io/v1/namespaces/default/leases "${JSON[@]}" -d \
+    '{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"l1"},"spec":{"leaseDurationSeconds":-1}}'
 head -c 3200000 /dev/zero | tr '\0' 'a' >"$E2E_TMP/big.json"
 status_is "body over 3 MiB" 413 RequestEntityTooLarge POST "$HW" "${JSON[@]}" --data-binary @"$E2E_TMP/big.json"
 status_is "future resourceVersion" 504 Timeout GET "$HW?resourceVersion=99999999&resourceVersionMatch=NotOlderThan"
+
+if [ "$APISERVER_UPSTREAM" = 1 ]; then
+    # Compaction (--compaction-* flags) and SIGKILL-restart persistence are anvil-apiserver's.
+    echo "# skip (upstream tier): compaction window and SIGKILL restart are anvil-apiserver specific"
+    e2e_done
+    exit
+fi
 
 # --- 410 for a compacted revision: write enough to pass the retention, then
 # watch from the first revision.
