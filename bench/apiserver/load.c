@@ -8,7 +8,8 @@
  * and, in the same run, the raw SQLite insert rate of the same payloads (one
  * transaction per row, WAL, synchronous=NORMAL: the same durability the
  * server gives), so the server's figures print beside their own ceiling.
- * Output: one "name value unit" line per figure, then ratios.
+ * Output: one "name value unit" line per figure, then ratios. RSS is summed over
+ * every PID given (kube-apiserver + etcd for the upstream peer).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -86,6 +87,8 @@ static CURL *new_handle(struct curl_slist **hdrs, const char *ctype)
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    /* HTTP/1.1 keep-alive for every server, so no peer gains from h2 multiplexing. */
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     return h;
 }
 
@@ -355,11 +358,11 @@ static void watch_latency(int watchers, int updates, double *p50, double *p99, i
     free(hh);
 }
 
-static long rss_kib(int pid)
+static long rss_kib_one(long pid)
 {
     char path[64], line[256];
     long kib = -1;
-    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    snprintf(path, sizeof(path), "/proc/%ld/status", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -370,14 +373,34 @@ static long rss_kib(int pid)
     return kib;
 }
 
+/* The summed RSS of a comma-separated PID list (kube-apiserver and etcd are two processes). */
+static long rss_kib(const char *pids)
+{
+    long sum = 0;
+    const char *p = pids;
+    while (*p) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            return -1;
+        long k = rss_kib_one(pid);
+        if (k < 0)
+            return -1;
+        sum += k;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return sum;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 7) {
-        fprintf(stderr, "usage: load URL PID N CONNS WATCHERS SQLITE_PATH [TOKEN]\n");
+        fprintf(stderr, "usage: load URL PID[,PID...] N CONNS WATCHERS SQLITE_PATH [TOKEN]\n");
         return 2;
     }
     base_url = argv[1];
-    int pid = atoi(argv[2]), n = atoi(argv[3]), conns = atoi(argv[4]), watchers = atoi(argv[5]);
+    const char *pid = argv[2];
+    int n = atoi(argv[3]), conns = atoi(argv[4]), watchers = atoi(argv[5]);
     const char *dbpath = argv[6];
     token = argc > 7 ? argv[7] : NULL;
     snprintf(ns_path, sizeof(ns_path), "/apis/tinkerbell.org/v1alpha1/namespaces/default/hardware");

@@ -65,15 +65,24 @@ in_srv() { ip netns exec "$NS_S" "$@"; }
 in_cli() { ip netns exec "$NS_C" "$@"; }
 
 # boot_apiserver: anvil-apiserver inside the server namespace, CRDs applied.
+# On the upstream tier: a private kube-apiserver + etcd + kube-controller-manager
+# there instead (the host's loopback is not reachable from the namespace).
 boot_apiserver() {
     local port=6443
-    export KUBECONFIG=$E2E_TMP/kubeconfig
-    ip netns exec "$NS_S" "$ANVIL_BIN/anvil-apiserver" --listen "127.0.0.1:$port" --data-dir "$E2E_TMP/apiserver" \
-        --write-kubeconfig "$KUBECONFIG" >>"$E2E_TMP/apiserver.log" 2>&1 &
-    E2E_PIDS+=($!)
-    APISERVER_URL=http://127.0.0.1:$port
-    wait_for 20 in_srv curl -sf "$APISERVER_URL/readyz" || {
-        echo "# anvil-apiserver did not become ready"; tail -20 "$E2E_TMP/apiserver.log"; return 1; }
+    if e2e_upstream; then
+        start_upstream in_srv || return 1
+        export KUBECONFIG=$E2E_UPSTREAM_DIR/kubeconfig
+        APISERVER_UPSTREAM=1
+        APISERVER_URL=$(cat "$E2E_UPSTREAM_DIR/url")
+    else
+        export KUBECONFIG=$E2E_TMP/kubeconfig
+        ip netns exec "$NS_S" "$ANVIL_BIN/anvil-apiserver" --listen "127.0.0.1:$port" --data-dir "$E2E_TMP/apiserver" \
+            --write-kubeconfig "$KUBECONFIG" >>"$E2E_TMP/apiserver.log" 2>&1 &
+        E2E_PIDS+=($!)
+        APISERVER_URL=http://127.0.0.1:$port
+        wait_for 20 in_srv curl -sf "$APISERVER_URL/readyz" || {
+            echo "# anvil-apiserver did not become ready"; tail -20 "$E2E_TMP/apiserver.log"; return 1; }
+    fi
     in_srv kubectl apply -f "$E2E_TOP/crds/" >/dev/null &&
         in_srv kubectl wait --for condition=established --timeout=30s -f "$E2E_TOP/crds/" >/dev/null
 }

@@ -3,9 +3,11 @@
 #
 # Every test gets its API server from start_apiserver: by default a fresh
 # anvil-apiserver (binary from $ANVIL_BIN) on a free loopback port with a
-# temporary data dir; with ANVIL_TEST_KUBECONFIG set, the server that
-# kubeconfig names instead (make test-upstream points it at a real
-# kube-apiserver), so the same suite runs against both.
+# temporary data dir; with ANVIL_TEST_UPSTREAM=1 (make test-upstream) a fresh
+# real kube-apiserver + etcd + kube-controller-manager from
+# hack/upstream-kube.sh instead; with ANVIL_TEST_KUBECONFIG set, the server
+# that kubeconfig names (shared: the tests then see each other's objects).
+# The same suite runs against all three.
 set -u
 E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ANVIL_BIN=${ANVIL_BIN:-$E2E_TOP/bin}
@@ -13,17 +15,33 @@ E2E_TMP=$(mktemp -d /tmp/anvil-e2e.XXXXXX)
 E2E_PIDS=()
 E2E_N=0
 E2E_FAILED=0
+# hack/upstream-kube.sh's build cache stays in the real home.
+export ANVIL_UPSTREAM_CACHE=${ANVIL_UPSTREAM_CACHE:-$HOME/.cache/anvil/upstream}
 export HOME=$E2E_TMP/home   # a private kubectl discovery/http cache per run
 mkdir -p "$HOME"
 
 e2e_cleanup() {
-    local p
+    local p i
     for p in "${E2E_PIDS[@]}"; do
         kill "$p" 2>/dev/null
     done
+    if [ -n "${E2E_UPSTREAM_DIR:-}" ]; then
+        # A daemon that ignores SIGTERM must not keep the upstream servers
+        # alive past the test: 10 s, then SIGKILL; the API server last, so
+        # the daemons stop against a live one.
+        for i in $(seq 100); do
+            for p in "${E2E_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && break; done
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+        for p in "${E2E_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    fi
     for p in "${E2E_PIDS[@]}"; do
         wait "$p" 2>/dev/null
     done
+    if [ -n "${E2E_UPSTREAM_DIR:-}" ]; then
+        "$E2E_TOP/hack/upstream-kube.sh" stop "$E2E_UPSTREAM_DIR"
+    fi
     if [ "${E2E_KEEP:-0}" = 1 ] || [ "$E2E_FAILED" != 0 ]; then
         echo "# kept $E2E_TMP"
     else
@@ -77,14 +95,16 @@ wait_for() {
 }
 
 # start_apiserver [extra flags]: sets APISERVER_URL, KUBECONFIG, APISERVER_PID,
-# APISERVER_DATA, APISERVER_PORT, APISERVER_ARGS.
+# APISERVER_DATA, APISERVER_PORT, APISERVER_ARGS, APISERVER_UPSTREAM (1 on the
+# upstream tier, where the flags, meant for anvil-apiserver, are ignored).
 start_apiserver() {
     if [ -n "${ANVIL_TEST_KUBECONFIG:-}" ]; then
-        export KUBECONFIG=$ANVIL_TEST_KUBECONFIG
-        APISERVER_URL=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-        APISERVER_PID=
-        APISERVER_UPSTREAM=1
-        return 0
+        upstream_endpoint "$ANVIL_TEST_KUBECONFIG"
+        return
+    fi
+    if [ "${ANVIL_TEST_UPSTREAM:-0}" = 1 ]; then
+        start_upstream && upstream_endpoint "$E2E_UPSTREAM_DIR/kubeconfig"
+        return
     fi
     APISERVER_UPSTREAM=0
     APISERVER_PORT=$(free_port)
@@ -101,6 +121,39 @@ start_apiserver() {
     done
     wait_for 20 curl -skf "$APISERVER_URL/readyz" || {
         echo "# anvil-apiserver did not become ready"; tail -20 "$E2E_TMP/apiserver.log"; return 1; }
+}
+
+# e2e_upstream: true on the upstream tier (usable before start_apiserver).
+e2e_upstream() { [ -n "${ANVIL_TEST_KUBECONFIG:-}" ] || [ "${ANVIL_TEST_UPSTREAM:-0}" = 1 ]; }
+
+# start_upstream [PREFIX...]: a private kube-apiserver + etcd +
+# kube-controller-manager (hack/upstream-kube.sh start, run under PREFIX, e.g.
+# `ip netns exec NS`) in $E2E_TMP/upstream, stopped by e2e_cleanup. Sets
+# E2E_UPSTREAM_DIR; the admin kubeconfig is $E2E_UPSTREAM_DIR/kubeconfig.
+start_upstream() {
+    # A second start_apiserver in one test reuses the running server.
+    [ -n "${E2E_UPSTREAM_DIR:-}" ] && [ -s "$E2E_UPSTREAM_DIR/kubeconfig" ] && return 0
+    E2E_UPSTREAM_DIR=$E2E_TMP/upstream
+    "$@" "$E2E_TOP/hack/upstream-kube.sh" start "$E2E_UPSTREAM_DIR" >>"$E2E_TMP/upstream.log" 2>&1 || {
+        echo "# the upstream kube-apiserver did not start"; tail -20 "$E2E_TMP/upstream.log"; return 1; }
+}
+
+# upstream_endpoint KUBECONFIG: the real kube-apiserver that KUBECONFIG names
+# (TLS, bearer token). kubectl and the drivers use KUBECONFIG itself; for the
+# curl and python probes, which speak plain HTTP without credentials,
+# APISERVER_URL is a `kubectl proxy` on a free loopback port that adds the
+# kubeconfig's TLS and token (APISERVER_DIRECT_URL is the server itself).
+upstream_endpoint() {
+    export KUBECONFIG=$1
+    APISERVER_UPSTREAM=1
+    APISERVER_PID=
+    APISERVER_DIRECT_URL=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+    kubectl proxy --address 127.0.0.1 --port 0 >"$E2E_TMP/proxy.out" 2>&1 &
+    E2E_PIDS+=("$!")
+    wait_for 20 grep -q '^Starting to serve on ' "$E2E_TMP/proxy.out" || {
+        echo "# kubectl proxy did not start"; cat "$E2E_TMP/proxy.out"; return 1; }
+    APISERVER_URL=http://$(sed -n 's/^Starting to serve on //p' "$E2E_TMP/proxy.out")
+    wait_for 20 curl -sf "$APISERVER_URL/readyz"
 }
 
 # restart_apiserver: SIGKILL-free restart on the same port and data dir.
