@@ -79,7 +79,7 @@ K apply -f "$E2E_TMP/enroll.yaml" >/dev/null
 ID=52:54:00:e2:e0:01
 TOKEN=$("$ANVIL_BIN/anvil-controller" mint-token --agent-id "$ID" --agent-key-file "$E2E_TMP/agent.key")
 WORKER=("$ANVIL_BIN/anvil-worker" --gateway "127.0.0.1:$GW_PORT" --work-dir "$E2E_TMP" --no-reboot)
-timeout 60 "${WORKER[@]}" --id "$ID" --token "$TOKEN" --exit-when-done >"$E2E_TMP/worker1.log" 2>&1
+timeout -k 10 60 "${WORKER[@]}" --id "$ID" --token "$TOKEN" --exit-when-done >"$E2E_TMP/worker1.log" 2>&1
 check "enroll: the worker exits after its workflow is done" test $? = 0
 expect_match "enroll: Workflow enrollment-<mac> SUCCESS" SUCCESS \
     K get wf enrollment-52-54-00-e2-e0-01 -o jsonpath='{.status.state}'
@@ -106,13 +106,13 @@ pkill -9 -f "sleep 30" -P "$w2" 2>/dev/null
 expect_match "mid-action: the Workflow stays RUNNING on the killed action" "RUNNING slow-step" \
     K get wf enrollment-52-54-00-e2-e0-02 -o jsonpath='{.status.state} {.status.currentState.actionName}'
 echo 0 >"$OUT/sleep"
-timeout 60 "${WORKER[@]}" --id "$ID2" --token "$TOKEN2" --exit-when-done >"$E2E_TMP/worker3.log" 2>&1
+timeout -k 10 60 "${WORKER[@]}" --id "$ID2" --token "$TOKEN2" --exit-when-done >"$E2E_TMP/worker3.log" 2>&1
 check "mid-action: the new worker finishes" test $? = 0
 check "mid-action: slow-step ran again (twice in all)" test "$(wc -l <"$OUT/slow-$ID2.txt")" = 2
 expect_match "mid-action: SUCCESS" SUCCESS K get wf enrollment-52-54-00-e2-e0-02 -o jsonpath='{.status.state}'
 
 # A worker with another machine's token is refused and logged.
-timeout 5 "${WORKER[@]}" --id 52:54:00:e2:e0:03 --token "$TOKEN" >"$E2E_TMP/worker4.log" 2>&1
+timeout -k 10 5 "${WORKER[@]}" --id 52:54:00:e2:e0:03 --token "$TOKEN" >"$E2E_TMP/worker4.log" 2>&1
 expect_match "auth: the gateway refuses another machine's token" \
     'agent refused.*agent=52:54:00:e2:e0:03 reason=unauthorized' cat "$E2E_TMP/controller.log"
 expect_match "auth: the worker logs the refusal" "unauthorized" cat "$E2E_TMP/worker4.log"
