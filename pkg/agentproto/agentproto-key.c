@@ -7,9 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "agentproto/agentproto.h"
+#include "base/base64.h"
 #include "base/macro.h"
 
 /* Drops the trailing newlines that echo(1) adds: they are not key material. */
@@ -56,18 +55,16 @@ int agentproto_key_from_base64(const char *b64, unsigned char **ret, size_t *ret
 {
     if (!b64 || !ret || !ret_len)
         return -EINVAL;
-    size_t n = strlen(b64);
-    if (n % 4 || n > (AGENTPROTO_KEY_MAX + 2) / 3 * 4 + 4)
-        return -EINVAL;
-    unsigned char *k = malloc(n / 4 * 3 + 1);
-    if (!k)
-        return -ENOMEM;
-    int len = EVP_DecodeBlock(k, (const unsigned char *)b64, (int)n);
-    for (size_t i = n; len > 0 && i > 0 && b64[i - 1] == '='; i--)
-        len--; /* EVP_DecodeBlock counts the padding as zero bytes */
-    size_t klen = len < 0 ? 0 : trim_newlines(k, (size_t)len);
-    if (len < 0 || klen < AGENTPROTO_TOKEN_KEY_MIN || klen > AGENTPROTO_KEY_MAX) {
-        explicit_bzero(k, n / 4 * 3 + 1);
+    unsigned char *k;
+    size_t len;
+    /* Newlines may follow the key (echo | base64); they are not key
+     * material, so a few bytes past AGENTPROTO_KEY_MAX are decoded. */
+    int r = base_base64_decode(b64, strlen(b64), (AGENTPROTO_KEY_MAX + 2) / 3 * 3 + 3, &k, &len);
+    if (r < 0)
+        return r;
+    size_t klen = trim_newlines(k, len);
+    if (klen < AGENTPROTO_TOKEN_KEY_MIN || klen > AGENTPROTO_KEY_MAX) {
+        explicit_bzero(k, len);
         free(k);
         return -EINVAL;
     }

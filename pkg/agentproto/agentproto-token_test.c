@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -269,6 +271,60 @@ static void test_b64url_round_trip_and_strictness(void **state)
     assert_int_equal(agentproto_b64url_decode("Zm+v", 4, out), -EBADMSG); /* '+' */
 }
 
+/* The agent key from a Secret's base64 text and from a file. */
+static void test_key_loading(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *b64;
+        int want;
+        const char *key; /* expected bytes when want == 0 */
+    } cases[] = {
+            {"MDEyMzQ1Njc4OWFiY2RlZg==", 0, "0123456789abcdef"},
+            {"MDEyMzQ1Njc4OWFiY2RlZjA=", 0, "0123456789abcdef0"},
+            {"MDEyMzQ1Njc4OWFiY2RlZgo=", 0, "0123456789abcdef"}, /* echo's newline dropped */
+            {"MDEyMzQ1Njc4OWFiY2Rl", -EINVAL, NULL},              /* 15 bytes: too short */
+            {"MDEyMzQ1Njc4OWFiY2RlZg=", -EINVAL, NULL},           /* not a multiple of 4 */
+            {"MDEyMzQ1Njc4OWFiY2RlZ=g=", -EINVAL, NULL},          /* '=' inside */
+            {"MDEyMzQ1Njc4OWFiY2RlZg==\n", -EINVAL, NULL},       /* whitespace */
+            {"MDEyMzQ1Njc4OWFiY2RlZ-_=", -EINVAL, NULL},          /* base64url alphabet */
+            {"", -EINVAL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned char *k = NULL;
+        size_t len = 0;
+        assert_int_equal(agentproto_key_from_base64(cases[i].b64, &k, &len), cases[i].want);
+        if (cases[i].key) {
+            assert_int_equal(len, strlen(cases[i].key));
+            assert_memory_equal(k, cases[i].key, len);
+        } else {
+            assert_null(k);
+        }
+        free(k);
+    }
+    assert_int_equal(agentproto_key_from_base64(NULL, NULL, NULL), -EINVAL);
+
+    char path[] = "/tmp/agentproto-key-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "0123456789abcdef0123\n", 21), 21);
+    close(fd);
+    unsigned char *k = NULL;
+    size_t len = 0;
+    assert_int_equal(agentproto_key_read_file(path, &k, &len), 0);
+    assert_int_equal(len, 20);
+    assert_memory_equal(k, "0123456789abcdef0123", 20);
+    free(k);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, "short\n", 6), 6);
+    close(fd);
+    k = NULL;
+    assert_int_equal(agentproto_key_read_file(path, &k, &len), -EINVAL);
+    assert_null(k);
+    unlink(path);
+    assert_int_equal(agentproto_key_read_file(path, &k, &len), -ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +335,7 @@ int main(void)
             cmocka_unit_test(test_token_verify_rejects_signed_garbage),
             cmocka_unit_test(test_token_rejects_bad_arguments),
             cmocka_unit_test(test_b64url_round_trip_and_strictness),
+            cmocka_unit_test(test_key_loading),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

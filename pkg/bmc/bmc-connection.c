@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Machine connections and the credentials Secret. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base64.h"
 #include "bmc/bmc-internal.h"
 
 #define IPMI_PORT  623
@@ -126,33 +126,18 @@ int bmc_connection_parse(
 }
 
 /* Strict base64 (RFC 4648 §4, padded) of s into a new NUL-terminated
- * string. -EINVAL for bad input or an embedded NUL. */
+ * string. -EINVAL for bad input, more than max bytes (counted before the
+ * padding, as always here) or an embedded NUL. */
 static int base64_decode(const char *s, size_t max, char **ret)
 {
-    size_t len = strlen(s);
-    if (len % 4 != 0 || len / 4 * 3 > max)
+    size_t len = strlen(s), n;
+    unsigned char *out;
+    if (len / 4 * 3 > max)
         return -EINVAL;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                  (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || (ch == '=' && i >= len - 2);
-        if (!ok || (ch != '=' && i > 0 && s[i - 1] == '='))
-            return -EINVAL;
-    }
-    unsigned char *out = malloc(len / 4 * 3 + 1);
-    if (!out)
-        return -ENOMEM;
-    int n = len ? EVP_DecodeBlock(out, (const unsigned char *)s, (int)len) : 0;
-    if (n < 0) {
-        free(out);
-        return -EINVAL;
-    }
-    if (len >= 1 && s[len - 1] == '=')
-        n--;
-    if (len >= 2 && s[len - 2] == '=')
-        n--;
-    out[n] = '\0';
-    if (memchr(out, '\0', (size_t)n)) {
+    int r = base_base64_decode(s, len, max, &out, &n);
+    if (r < 0)
+        return r;
+    if (memchr(out, '\0', n)) {
         free(out);
         return -EINVAL;
     }

@@ -17,16 +17,16 @@
 #include <malloc.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #define LOG_COMPONENT "gateway"
 #include "agentproto/agentproto.h"
+#include "base/base64.h"
 #include "base/json-cleanup.h"
 #include "base/macro.h"
 #include "buf/buf.h"
@@ -58,11 +58,6 @@ struct gw_ctl {
     atomic_uint_fast64_t discovered, enrolled, reports, actions_sent, passes, errors;
     _Atomic int64_t last_trim_ms;
 };
-
-static const char *meta_str(const json_t *obj, const char *field)
-{
-    return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
-}
 
 static const char *annotation(const json_t *obj, const char *name)
 {
@@ -289,7 +284,7 @@ static void send_ack(struct gw_ctl *g, const char *id, const json_t *rep)
 
 static uint64_t rv_of(const json_t *obj)
 {
-    const char *rv = meta_str(obj, "resourceVersion");
+    const char *rv = controller_meta_str(obj, "resourceVersion");
     return rv ? strtoull(rv, NULL, 10) : 0;
 }
 
@@ -312,9 +307,9 @@ static int write_status(struct gw_ctl *g, const json_t *wf, json_t *status, json
         return -ENOMEM;
     struct kube_error err = {0};
     int r = kube_update_status(g->ctl->client, &controller_resources[RES_WORKFLOW],
-                               meta_str(wf, "namespace"), obj, ret_stored, &err);
+                               controller_meta_str(wf, "namespace"), obj, ret_stored, &err);
     if (r < 0 && r != -ECANCELED)
-        log_warn("cannot write workflow status", LOG_STR("workflow", meta_str(wf, "name")),
+        log_warn("cannot write workflow status", LOG_STR("workflow", controller_meta_str(wf, "name")),
                  LOG_STR("error", err.message[0] ? err.message : strerror(-r)));
     kube_error_clear(&err);
     return r;
@@ -507,7 +502,7 @@ static int discover(struct gw_ctl *g, const char *id, const json_t *attributes, 
     if (r == -EEXIST) {
         kube_error_clear(&err);
         r = kube_get(g->ctl->client, &controller_resources[RES_HARDWARE],
-                     o->auto_discovery_namespace, meta_str(hw, "name"), &stored, &err);
+                     o->auto_discovery_namespace, controller_meta_str(hw, "name"), &stored, &err);
         kube_error_clear(&err);
         if (r < 0)
             return r;
@@ -522,7 +517,7 @@ static int discover(struct gw_ctl *g, const char *id, const json_t *attributes, 
     }
     atomic_fetch_add(&g->discovered, 1);
     log_info("hardware discovered", LOG_STR("agent", id),
-             LOG_STR("hardware", meta_str(stored, "name")),
+             LOG_STR("hardware", controller_meta_str(stored, "name")),
              LOG_STR("namespace", o->auto_discovery_namespace));
     event_on(g, stored, EVENTS_NORMAL, "Discovered",
              "created for an agent that connected without Hardware");
@@ -541,7 +536,7 @@ static int create_workflow(struct gw_ctl *g, const char *id, json_t *wf)
     _cleanup_json_ json_t *stored = NULL;
     struct kube_error err = {0};
     int r = kube_create(g->ctl->client, &controller_resources[RES_WORKFLOW],
-                        meta_str(wf, "namespace"), wf, &stored, &err);
+                        controller_meta_str(wf, "namespace"), wf, &stored, &err);
     if (r == -EEXIST)
         r = 0;
     else if (r < 0)
@@ -550,7 +545,7 @@ static int create_workflow(struct gw_ctl *g, const char *id, json_t *wf)
     else {
         atomic_fetch_add(&g->enrolled, 1);
         log_info("agent enrolled", LOG_STR("agent", id),
-                 LOG_STR("workflow", meta_str(stored, "name")),
+                 LOG_STR("workflow", controller_meta_str(stored, "name")),
                  LOG_STR("template",
                          json_string_value(json_object_get(json_object_get(stored, "spec"),
                                                            "templateRef"))));
@@ -571,9 +566,9 @@ static int enroll_from_hint(struct gw_ctl *g, const char *id, const json_t *hw, 
         return r;
     _cleanup_json_ json_t *wf = json_pack(
             "{s:s,s:s,s:{s:s,s:s,s:{s:s}},s:{s:s,s:s,s:{s:s}}}", "apiVersion", ENROLL_API_VERSION,
-            "kind", "Workflow", "metadata", "name", name, "namespace", meta_str(hw, "namespace"),
+            "kind", "Workflow", "metadata", "name", name, "namespace", controller_meta_str(hw, "namespace"),
             "labels", ENROLL_LABEL_ENROLLMENT, "true", "spec", "templateRef", tpl, "hardwareRef",
-            meta_str(hw, "name"), "hardwareMap", key && *key ? key : "worker_id", id);
+            controller_meta_str(hw, "name"), "hardwareMap", key && *key ? key : "worker_id", id);
     if (!wf)
         return -ENOMEM;
     return create_workflow(g, id, wf);
@@ -597,7 +592,7 @@ static int enroll_from_rulesets(struct gw_ctl *g, const char *id, const json_t *
         if (enroll_ruleset_new(wrs, &sets[k], &err) == 0)
             k++;
         else
-            log_debug("rule set skipped", LOG_STR("ruleset", meta_str(wrs, "name")),
+            log_debug("rule set skipped", LOG_STR("ruleset", controller_meta_str(wrs, "name")),
                       LOG_STR("error", err ? err : ""));
     }
     r = enroll_ruleset_select(sets, k, attributes, &best, NULL);
@@ -606,7 +601,7 @@ static int enroll_from_rulesets(struct gw_ctl *g, const char *id, const json_t *
         _cleanup_free_ char *err = NULL;
         r = enroll_enrollment_workflow(
                 enroll_ruleset_object(sets[best]), id, attributes,
-                &(struct enroll_workflow_opts){.hardware_ref = hw ? meta_str(hw, "name") : NULL},
+                &(struct enroll_workflow_opts){.hardware_ref = hw ? controller_meta_str(hw, "name") : NULL},
                 &wf, &err);
         if (r == 0)
             r = create_workflow(g, id, wf);
@@ -639,7 +634,7 @@ static json_t *agent_workflows(struct gw_ctl *g, const char *id, bool *ret_stale
     json_t *wf;
     json_array_foreach(wfs, i, wf) {
         char key[STORE_KEY_MAX];
-        snprintf(key, sizeof(key), "%s/%s", meta_str(wf, "namespace"), meta_str(wf, "name"));
+        snprintf(key, sizeof(key), "%s/%s", controller_meta_str(wf, "namespace"), controller_meta_str(wf, "name"));
         json_int_t w = json_integer_value(json_object_get(written, key));
         if (w > 0 && (uint64_t)w > rv_of(wf))
             *ret_stale = true;
@@ -653,7 +648,7 @@ static bool hardware_has_workflow(struct gw_ctl *g, const json_t *hw)
 {
     char key[STORE_KEY_MAX];
     _cleanup_json_ json_t *wfs = NULL;
-    snprintf(key, sizeof(key), "%s/%s", meta_str(hw, "namespace"), meta_str(hw, "name"));
+    snprintf(key, sizeof(key), "%s/%s", controller_meta_str(hw, "namespace"), controller_meta_str(hw, "name"));
     return store_by_index(g->ctl->stores[RES_WORKFLOW], CONTROLLER_INDEX_HARDWARE_REF, key, &wfs) ==
                    0 &&
            json_array_size(wfs) > 0;
@@ -687,21 +682,18 @@ static int resolve_secrets(struct gw_ctl *g, const char *ns, json_t *env, char *
                            r < 0 ? strerror(-r) : "no such key in the Secret");
             return r < 0 ? r : -ENOENT;
         }
-        size_t n = strlen(b64);
-        _cleanup_free_ unsigned char *raw = malloc(n / 4 * 3 + 4);
-        int len = raw ? EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n) : -1;
-        if (len < 0 || n % 4) {
-            (void)asprintf(ret_what, "%s: the Secret value is not base64", eq + 1);
-            return -EINVAL;
-        }
-        while (n > 0 && b64[n - 1] == '=') { /* EVP_DecodeBlock counts padding */
-            len--;
-            n--;
+        _cleanup_free_ unsigned char *raw = NULL;
+        size_t len;
+        r = base_base64_decode(b64, strlen(b64), SIZE_MAX, &raw, &len);
+        if (r < 0) {
+            if (r == -EINVAL)
+                (void)asprintf(ret_what, "%s: the Secret value is not base64", eq + 1);
+            return r;
         }
         _cleanup_free_ char *out = NULL;
-        if (asprintf(&out, "%.*s=%.*s", (int)(eq - kv), kv, len, (const char *)raw) < 0)
+        if (asprintf(&out, "%.*s=%.*s", (int)(eq - kv), kv, (int)len, (const char *)raw) < 0)
             return -ENOMEM;
-        explicit_bzero(raw, (size_t)len);
+        explicit_bzero(raw, len);
         if (json_array_set_new(env, i, json_string(out)) < 0) {
             (void)asprintf(ret_what, "%s: the Secret value is not UTF-8 text", eq + 1);
             return -EINVAL;
@@ -736,10 +728,10 @@ static int serve_action(struct gw_ctl *g, const char *id, const json_t *wf,
     if (r < 0)
         return r;
     json_t *envj = json_object_get(resp, "environment");
-    r = resolve_secrets(g, meta_str(wf, "namespace"), envj, &what);
+    r = resolve_secrets(g, controller_meta_str(wf, "namespace"), envj, &what);
     if (r < 0) {
         log_warn("cannot resolve a secret for an action", LOG_STR("agent", id),
-                 LOG_STR("workflow", meta_str(wf, "name")), LOG_STR("detail", what ? what : ""));
+                 LOG_STR("workflow", controller_meta_str(wf, "name")), LOG_STR("detail", what ? what : ""));
         event_on(g, wf, EVENTS_WARNING, "SecretUnavailable", what ? what : "secret reference");
         send_idle(g, id, AGENTPROTO_IDLE_WAITING);
         return -EAGAIN;
@@ -861,7 +853,7 @@ static int serve(struct gw_ctl *g, const char *id, const json_t *attributes)
         _cleanup_json_ json_t *stored = NULL;
         if (write_status(g, wf, next.status, &stored) == 0) {
             char key[STORE_KEY_MAX];
-            snprintf(key, sizeof(key), "%s/%s", meta_str(wf, "namespace"), meta_str(wf, "name"));
+            snprintf(key, sizeof(key), "%s/%s", controller_meta_str(wf, "namespace"), controller_meta_str(wf, "name"));
             remember_written(g, id, key, stored);
         }
     }
