@@ -61,18 +61,6 @@ struct bmc_reconciler {
     atomic_uint_fast64_t reconciles, errors, bmc_failures, inventories, onboarded, tasks_done;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char *meta_str(const json_t *obj, const char *key)
-{
-    return json_string_value(json_object_get(json_object_get(obj, "metadata"), key));
-}
-
 /* ------------------------------------------------------------ enqueueing */
 
 static int enqueue(struct bmc_reconciler *b, const char *kind, const json_t *obj)
@@ -137,7 +125,7 @@ static int on_job_delete(json_t *obj, void *ud)
 /* A Task change wakes its Job (owner-name label) and the Task itself. */
 static int enqueue_owner(struct bmc_reconciler *b, const json_t *task)
 {
-    const char *ns = meta_str(task, "namespace");
+    const char *ns = controller_meta_str(task, "namespace");
     const char *owner = json_string_value(json_object_get(
             json_object_get(json_object_get(task, "metadata"), "labels"), BMC_LABEL_OWNER_NAME));
     char key[STORE_KEY_MAX + 16];
@@ -169,7 +157,7 @@ static int on_task_delete(json_t *obj, void *ud)
 
 static int index_owner(const json_t *obj, struct store_index_keys *keys, void *ud)
 {
-    const char *ns = meta_str(obj, "namespace");
+    const char *ns = controller_meta_str(obj, "namespace");
     const char *owner = json_string_value(json_object_get(
             json_object_get(json_object_get(obj, "metadata"), "labels"), BMC_LABEL_OWNER_NAME));
     char key[STORE_KEY_MAX];
@@ -182,7 +170,7 @@ static int index_owner(const json_t *obj, struct store_index_keys *keys, void *u
 
 static int index_bmc_ref(const json_t *obj, struct store_index_keys *keys, void *ud)
 {
-    const char *ns = meta_str(obj, "namespace");
+    const char *ns = controller_meta_str(obj, "namespace");
     json_t *ref = json_object_get(json_object_get(obj, "spec"), "bmcRef");
     const char *name = json_string_value(json_object_get(ref, "name"));
     const char *kind = json_string_value(json_object_get(ref, "kind"));
@@ -203,11 +191,11 @@ static int write_status(struct bmc_reconciler *b, int res, const json_t *obj, js
     if (!copy || json_object_set(copy, "status", status) < 0)
         return -ENOMEM;
     int r = kube_update_status(b->ctl->client, &controller_resources[res],
-                               meta_str(obj, "namespace"), copy, &stored, &err);
+                               controller_meta_str(obj, "namespace"), copy, &stored, &err);
     if (r < 0 && r != -ECANCELED && r != -ENOENT)
         log_warn("status write failed", LOG_STR("controller", "bmc"),
                  LOG_STR("resource", controller_resources[res].resource),
-                 LOG_STR("name", meta_str(obj, "name")), LOG_STR("message", err.message),
+                 LOG_STR("name", controller_meta_str(obj, "name")), LOG_STR("message", err.message),
                  LOG_ERRNO(r));
     kube_error_clear(&err);
     return r;
@@ -325,7 +313,7 @@ static json_t *hardware_of(struct bmc_reconciler *b, const char *key)
 static int write_inventory(struct bmc_reconciler *b, const json_t *hw, const json_t *raw)
 {
     _cleanup_json_ json_t *oob = NULL, *st = NULL;
-    int r = bmc_inventory_out_of_band(raw, now_ms(), &oob);
+    int r = bmc_inventory_out_of_band(raw, controller_now_ms(), &oob);
     if (r < 0)
         return r;
     st = json_deep_copy(json_object_get(hw, "status"));
@@ -370,31 +358,31 @@ static int onboard(struct bmc_reconciler *b, const json_t *machine, const json_t
         if (store_by_index(b->ctl->stores[RES_HARDWARE], STORE_INDEX_MAC, mac, &owners) == 0 &&
             json_array_size(owners) > 0) {
             snprintf(msg, sizeof(msg), "MAC %s already belongs to Hardware %s; no Hardware created",
-                     mac, meta_str(json_array_get(owners, 0), "name"));
+                     mac, controller_meta_str(json_array_get(owners, 0), "name"));
             record(b, machine, EVENTS_WARNING, "OnboardingSkipped", msg);
             return 0;
         }
     }
-    r = kube_create(b->ctl->client, &controller_resources[RES_HARDWARE], meta_str(hw, "namespace"),
+    r = kube_create(b->ctl->client, &controller_resources[RES_HARDWARE], controller_meta_str(hw, "namespace"),
                     hw, &created, &err);
     if (r == -EEXIST) {
         snprintf(msg, sizeof(msg), "Hardware %s exists and does not point at this Machine",
-                 meta_str(hw, "name"));
+                 controller_meta_str(hw, "name"));
         record(b, machine, EVENTS_WARNING, "OnboardingSkipped", msg);
         r = 0;
     } else if (r == 0) {
         atomic_fetch_add(&b->onboarded, 1);
         snprintf(msg, sizeof(msg), "created Hardware %s with %zu interface(s)",
-                 meta_str(hw, "name"),
+                 controller_meta_str(hw, "name"),
                  json_array_size(json_object_get(json_object_get(hw, "spec"), "interfaces")));
         record(b, machine, EVENTS_NORMAL, "Onboarded", msg);
         log_info("onboarded", LOG_STR("controller", "bmc"),
-                 LOG_STR("machine", meta_str(machine, "name")),
-                 LOG_STR("hardware", meta_str(hw, "name")));
+                 LOG_STR("machine", controller_meta_str(machine, "name")),
+                 LOG_STR("hardware", controller_meta_str(hw, "name")));
         r = write_inventory(b, created, raw);
     } else {
         log_warn("onboarding failed", LOG_STR("controller", "bmc"),
-                 LOG_STR("machine", meta_str(machine, "name")), LOG_STR("message", err.message),
+                 LOG_STR("machine", controller_meta_str(machine, "name")), LOG_STR("message", err.message),
                  LOG_ERRNO(r));
     }
     kube_error_clear(&err);
@@ -410,7 +398,7 @@ static int drop_refresh_annotation(struct bmc_reconciler *b, const json_t *machi
     if (!patch)
         return -ENOMEM;
     int r = kube_patch(b->ctl->client, &controller_resources[RES_MACHINE],
-                       meta_str(machine, "namespace"), meta_str(machine, "name"), NULL,
+                       controller_meta_str(machine, "namespace"), controller_meta_str(machine, "name"), NULL,
                        KUBE_PATCH_MERGE, patch, &out, &err);
     kube_error_clear(&err);
     return r;
@@ -431,7 +419,7 @@ static int machine_inventory(struct bmc_reconciler *b,
     int r;
     if (!hw && !b->onboard)
         return 0;
-    if (hw && !bmc_inventory_due(hw, machine, b->inventory_ms, now_ms()))
+    if (hw && !bmc_inventory_due(hw, machine, b->inventory_ms, controller_now_ms()))
         return 0;
     r = redfish_inventory(c, system, &raw, &rerr);
     if (r < 0) {
@@ -460,7 +448,7 @@ static int64_t reconcile_machine(struct bmc_reconciler *b, const char *key)
     if (store_get(b->ctl->stores[RES_MACHINE], key, &m) < 0)
         return 0; /* deleted */
     r = open_bmc(b, json_object_get(json_object_get(m, "spec"), "connection"),
-                 meta_str(m, "namespace"), &c, &system, errbuf, sizeof(errbuf));
+                 controller_meta_str(m, "namespace"), &c, &system, errbuf, sizeof(errbuf));
     if (r == 0) {
         r = redfish_power_get(c, system, &p, &rerr);
         if (r == 0)
@@ -471,7 +459,7 @@ static int64_t reconcile_machine(struct bmc_reconciler *b, const char *key)
     ok = r == 0;
     if (!ok)
         atomic_fetch_add(&b->bmc_failures, 1);
-    int changed = bmc_machine_status(m, power, ok, errbuf, now_ms(), &st);
+    int changed = bmc_machine_status(m, power, ok, errbuf, controller_now_ms(), &st);
     if (changed < 0)
         return changed;
     r = write_status(b, RES_MACHINE, m, st);
@@ -494,7 +482,7 @@ static int64_t
 task_finish(struct bmc_reconciler *b, const json_t *t, enum bmc_result res, const char *msg)
 {
     _cleanup_json_ json_t *st = NULL;
-    int r = bmc_task_status(t, res, msg, now_ms(), &st);
+    int r = bmc_task_status(t, res, msg, controller_now_ms(), &st);
     if (r < 0)
         return r;
     r = write_status(b, RES_TASK, t, st);
@@ -577,12 +565,12 @@ static int64_t reconcile_task(struct bmc_reconciler *b, const char *key)
     if (bmc_action_parse(json_object_get(spec, "task"), &a, errbuf, sizeof(errbuf)) < 0)
         return task_finish(b, t, BMC_RESULT_FAILED, errbuf);
     (void)bmc_action_describe(&a, what, sizeof(what));
-    if (phase == BMC_TASK_VERIFY && bmc_task_expired(t, now_ms())) {
+    if (phase == BMC_TASK_VERIFY && bmc_task_expired(t, controller_now_ms())) {
         snprintf(msg, sizeof(msg), "%s: not done after %d minutes", what,
                  BMC_TASK_TIMEOUT_MS / 60000);
         return task_finish(b, t, BMC_RESULT_FAILED, msg);
     }
-    r = open_bmc(b, json_object_get(spec, "connection"), meta_str(t, "namespace"), &c, &system,
+    r = open_bmc(b, json_object_get(spec, "connection"), controller_meta_str(t, "namespace"), &c, &system,
                  errbuf, sizeof(errbuf));
     if (r < 0) {
         atomic_fetch_add(&b->bmc_failures, 1);
@@ -623,8 +611,8 @@ static int drop_stale_task(struct bmc_reconciler *b, const json_t *job, const js
 {
     _cleanup_json_ json_t *cur = NULL;
     struct kube_error err = {0};
-    const char *ns = meta_str(task, "namespace"), *name = meta_str(task, "name");
-    const char *uid = meta_str(job, "uid");
+    const char *ns = controller_meta_str(task, "namespace"), *name = controller_meta_str(task, "name");
+    const char *uid = controller_meta_str(job, "uid");
     int r = kube_get(b->ctl->client, &controller_resources[RES_TASK], ns, name, &cur, &err);
     kube_error_clear(&err);
     if (r < 0)
@@ -656,7 +644,7 @@ static int64_t reconcile_job(struct bmc_reconciler *b, const char *key)
     json_t *ref = json_object_get(json_object_get(job, "spec"), "machineRef");
     const char *mns = json_string_value(json_object_get(ref, "namespace"));
     const char *mname = json_string_value(json_object_get(ref, "name"));
-    snprintf(mkey, sizeof(mkey), "%s/%s", mns ? mns : meta_str(job, "namespace"),
+    snprintf(mkey, sizeof(mkey), "%s/%s", mns ? mns : controller_meta_str(job, "namespace"),
              mname ? mname : "");
     (void)store_get(b->ctl->stores[RES_MACHINE], mkey, &machine);
     if (store_by_index(b->ctl->stores[RES_TASK], INDEX_OWNER, key, &tasks) < 0)
@@ -667,12 +655,12 @@ static int64_t reconcile_job(struct bmc_reconciler *b, const char *key)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)
         list[i] = json_array_get(tasks, i);
-    r = bmc_job_step(job, machine, list, n, now_ms(), &plan);
+    r = bmc_job_step(job, machine, list, n, controller_now_ms(), &plan);
     if (r < 0)
         return r;
     if (plan.task) {
         r = kube_create(b->ctl->client, &controller_resources[RES_TASK],
-                        meta_str(plan.task, "namespace"), plan.task, &created, &err);
+                        controller_meta_str(plan.task, "namespace"), plan.task, &created, &err);
         if (r == -EEXIST && (r = drop_stale_task(b, job, plan.task)) < 0) {
             ret = r;
             goto out;
@@ -882,7 +870,7 @@ int bmc_reconciler_metrics(struct bmc_reconciler *b, struct buf *out)
  * again, so the Job of an earlier run does not count). */
 static bool job_of_this_run(const json_t *wf, const json_t *j)
 {
-    const char *uid = meta_str(wf, "uid");
+    const char *uid = controller_meta_str(wf, "uid");
     json_t *owners = json_object_get(json_object_get(j, "metadata"), "ownerReferences"), *o;
     int64_t rendered = 0, created = 0;
     size_t i;
@@ -899,7 +887,7 @@ static bool job_of_this_run(const json_t *wf, const json_t *j)
         if (t && strcmp(t, "TemplateRenderedSuccess") == 0)
             (void)workflow_time_parse(json_string_value(json_object_get(cnd, "time")), &rendered);
     }
-    (void)workflow_time_parse(meta_str(j, "creationTimestamp"), &created);
+    (void)workflow_time_parse(controller_meta_str(j, "creationTimestamp"), &created);
     return mine && created >= rendered;
 }
 
@@ -910,7 +898,7 @@ int bmc_boot_job_state(struct controller *c, const json_t *wf, int job)
     char key[STORE_KEY_MAX];
     if (workflow_boot_job_name(wf, (enum workflow_boot_job)job, &name) < 0)
         return WORKFLOW_JOB_ABSENT;
-    snprintf(key, sizeof(key), "%s/%s", meta_str(wf, "namespace") ? meta_str(wf, "namespace") : "",
+    snprintf(key, sizeof(key), "%s/%s", controller_meta_str(wf, "namespace") ? controller_meta_str(wf, "namespace") : "",
              name);
     if (store_get(c->stores[RES_JOB], key, &j) < 0 || !job_of_this_run(wf, j))
         return WORKFLOW_JOB_ABSENT; /* none, or one of an earlier run: replaced on create */
@@ -932,7 +920,7 @@ int bmc_boot_job_create(
     _cleanup_json_ json_t *j = NULL, *out = NULL, *tasks = NULL;
     struct kube_error err = {0};
     char errbuf[ERRBUF], key[STORE_KEY_MAX];
-    const char *ns = meta_str(wf, "namespace");
+    const char *ns = controller_meta_str(wf, "namespace");
     int r = workflow_boot_job_name(wf, (enum workflow_boot_job)job, &name);
     if (r < 0)
         return r;
@@ -959,7 +947,7 @@ int bmc_boot_job_create(
         json_t *t;
         json_array_foreach(tasks, i, t)
         {
-            (void)kube_delete(c->client, &controller_resources[RES_TASK], ns, meta_str(t, "name"),
+            (void)kube_delete(c->client, &controller_resources[RES_TASK], ns, controller_meta_str(t, "name"),
                               NULL, NULL, &err);
             kube_error_clear(&err);
         }

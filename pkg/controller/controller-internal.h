@@ -113,6 +113,8 @@ int bmc_boot_job_create(struct controller *c, const json_t *wf, const json_t *ha
 struct workflow_plan;
 /* Wall-clock milliseconds since the Unix epoch. */
 int64_t controller_now_ms(void);
+/* metadata.<field> of obj as a string, or NULL. */
+const char *controller_meta_str(const json_t *obj, const char *field);
 /* getrandom(2) as a workflow_random_fn. */
 int controller_random_bytes(void *userdata, void *buf, size_t len);
 /* Records the plan's Events about obj (Warning or Normal by their type). */

@@ -16,6 +16,11 @@ int64_t controller_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+const char *controller_meta_str(const json_t *obj, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
+}
+
 int controller_random_bytes(void *userdata, void *buf, size_t len)
 {
     (void)userdata;

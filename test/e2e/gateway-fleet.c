@@ -307,11 +307,6 @@ static void tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(F.ctx, 0, sul, tick, 50 * LWS_US_PER_MS);
 }
 
-static int read_key(const char *path, unsigned char **ret, size_t *ret_len)
-{
-    return agentproto_key_read_file(path, ret, ret_len);
-}
-
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -367,7 +362,7 @@ int main(int argc, char **argv)
     F.port = atoi(colon + 1);
     unsigned char *key = NULL;
     size_t keylen = 0;
-    if (key_file && read_key(key_file, &key, &keylen) < 0) {
+    if (key_file && agentproto_key_read_file(key_file, &key, &keylen) < 0) {
         fprintf(stderr, "gateway-fleet: cannot read %s\n", key_file);
         return 2;
     }
