@@ -36,6 +36,9 @@ static void usage(FILE *f)
             "  --dhcp-mode MODE           reservation, proxy or auto-proxy (default reservation)\n"
             "  --dhcp-bind-interface IF   answer DHCP on this interface only (default: all)\n"
             "  --dhcp-port PORT           DHCP server port (default 67)\n"
+            "  --dhcp-stale-ms MS         under overload, drop DISCOVERs that waited longer than "
+            "MS\n"
+            "                             in the socket queue (default 500; 0 = never)\n"
             "  --public-ip IP             address put in replies and URLs (default: the address "
             "of\n"
             "                             --dhcp-bind-interface, else of the default route's "
@@ -80,6 +83,17 @@ static int parse_port(const char *flag, const char *v, uint16_t *ret)
     return 0;
 }
 
+static int parse_stale_ms(const char *flag, const char *v, int *ret)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || *end || end == v || x < 0 || x > 600000)
+        return bad(flag, v, "milliseconds 0..600000 (0 = never)");
+    *ret = x == 0 ? -1 : (int)x;
+    return 0;
+}
+
 static int parse_bool(const char *flag, const char *v, bool *ret)
 {
     if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
@@ -107,6 +121,7 @@ enum {
     OPT_DHCP_MODE,
     OPT_DHCP_IFACE,
     OPT_DHCP_PORT,
+    OPT_DHCP_STALE,
     OPT_PUBLIC_IP,
     OPT_BIND,
     OPT_HTTP_PORT,
@@ -135,6 +150,7 @@ static const struct option longopts[] = {
         {"dhcp-mode", required_argument, NULL, OPT_DHCP_MODE},
         {"dhcp-bind-interface", required_argument, NULL, OPT_DHCP_IFACE},
         {"dhcp-port", required_argument, NULL, OPT_DHCP_PORT},
+        {"dhcp-stale-ms", required_argument, NULL, OPT_DHCP_STALE},
         {"public-ip", required_argument, NULL, OPT_PUBLIC_IP},
         {"bind-address", required_argument, NULL, OPT_BIND},
         {"http-port", required_argument, NULL, OPT_HTTP_PORT},
@@ -180,6 +196,8 @@ static int apply(int c, const char *arg, struct boot_opts *o)
         return 0;
     case OPT_DHCP_PORT:
         return parse_port("--dhcp-port", arg, &o->dhcp_port);
+    case OPT_DHCP_STALE:
+        return parse_stale_ms("--dhcp-stale-ms", arg, &o->dhcp_stale_ms);
     case OPT_PUBLIC_IP:
         return parse_ip("--public-ip", arg, &o->public_ip);
     case OPT_BIND:

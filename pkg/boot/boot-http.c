@@ -177,6 +177,9 @@ static int handle_script(struct boot *b,
         r = static_script(b, p->mac, &script, &field);
         if (r == 0) {
             count(&b->counters.scripts_static);
+            /* mac is empty when the client address named no Hardware. */
+            log_info("static iPXE script served", LOG_STR("mac", mac[0] ? mac : "unknown"),
+                     LOG_STR("peer", req->peer));
             resp->content_type = "text/plain; charset=utf-8";
             return buf_append_str(&resp->body, script);
         }

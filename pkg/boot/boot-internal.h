@@ -69,6 +69,40 @@ int boot_lookup_mac(struct store *s,
                     const uint8_t mac[DHCP_ETHER_ADDR_LEN],
                     struct boot_reservation *ret);
 
+/*
+ * A per-MAC cache of boot_lookup_mac() for the DHCP thread. Lookups belong
+ * to one thread; boot_cache_invalidate() may be called from any thread (the
+ * informer's event handlers call it on every Hardware change) and makes
+ * every cached answer stale. Answers cached: a reservation, -ENOENT and
+ * -ENOTUNIQ; other errors are returned and not kept.
+ */
+struct boot_cache;
+
+/* Creates an empty cache over store (a reference is taken). 0, -EINVAL,
+ * -ENOMEM. */
+int boot_cache_new(struct boot_cache **ret, struct store *store);
+
+/* Frees the cache and its reservations. Accepts NULL; returns NULL. */
+struct boot_cache *boot_cache_free(struct boot_cache *c);
+
+/* Forgets every cached answer (a generation bump). Thread-safe, NULL-safe. */
+void boot_cache_invalidate(struct boot_cache *c);
+
+/*
+ * boot_lookup_mac() for mac, from the cache when this generation answered
+ * it already. Returns 0 and *ret, a reservation owned by the cache and
+ * valid until the next boot_cache_lookup() or boot_cache_free(); or
+ * -ENOENT, -ENOTUNIQ, -EINVAL, -ENOMEM as boot_lookup_mac(). *ret is
+ * written only on success.
+ */
+int boot_cache_lookup(struct boot_cache *c,
+                      const uint8_t mac[DHCP_ETHER_ADDR_LEN],
+                      const struct boot_reservation **ret);
+
+/* Hits and misses since boot_cache_new() (either pointer may be NULL;
+ * 0 for a NULL cache). Same thread as the lookups. */
+void boot_cache_get_stats(const struct boot_cache *c, uint64_t *ret_hits, uint64_t *ret_misses);
+
 /* Formats mac as "aa:bb:cc:dd:ee:ff" into out (18 bytes). */
 void boot_mac_format(const uint8_t mac[DHCP_ETHER_ADDR_LEN], char out[18]);
 
@@ -134,6 +168,7 @@ struct boot {
     struct kube_config *kcfg;
     struct kube_client *client;
     struct store *store;
+    struct boot_cache *cache; /* the DHCP thread's lookups */
     struct informer_source *source;
     struct informer *informer;
     struct dhcp_server *dhcp;

@@ -35,6 +35,7 @@ static int write_dhcp(struct boot *b, struct buf *o)
                    "anvil_boot_dhcp_dropped_total{reason=\"conflict\"} %" PRIu64 "\n"
                    "anvil_boot_dhcp_dropped_total{reason=\"lookup_error\"} %" PRIu64 "\n"
                    "anvil_boot_dhcp_dropped_total{reason=\"reply_error\"} %" PRIu64 "\n"
+                   "anvil_boot_dhcp_dropped_total{reason=\"stale\"} %" PRIu64 "\n"
                    "# TYPE anvil_boot_dhcp_send_errors_total counter\n"
                    "anvil_boot_dhcp_send_errors_total %" PRIu64 "\n"
                    "# TYPE anvil_boot_dhcp_relayed_total counter\n"
@@ -45,7 +46,7 @@ static int write_dhcp(struct boot *b, struct buf *o)
                    "anvil_boot_dhcp_replies_total{type=\"nak\"} %" PRIu64 "\n"
                    "# TYPE anvil_boot_dhcp_ignored_total counter\n",
                    st.received, st.malformed, st.wrong_interface, st.conflicts, st.lookup_errors,
-                   st.decide_errors, st.send_errors, st.relayed, st.replies[DHCP_OFFER],
+                   st.decide_errors, st.stale, st.send_errors, st.relayed, st.replies[DHCP_OFFER],
                    st.replies[DHCP_ACK], st.replies[DHCP_NAK]);
     for (int i = DHCP_IGNORE_NONE + 1; r == 0 && i < _DHCP_IGNORE_MAX; i++)
         r = buf_printf(o, "anvil_boot_dhcp_ignored_total{reason=\"%s\"} %" PRIu64 "\n",

@@ -51,31 +51,45 @@ void boot_ipxe_config(const struct boot *b, struct ipxe_config *ret)
     };
 }
 
-/* Hardware reservations for the DHCP server, from the store. */
+/* Hardware reservations for the DHCP server, from the per-MAC cache over
+ * the store (DHCP thread only). The cached reservation stays valid until
+ * the next lookup, which the server makes only after release: nothing to
+ * hold. */
 static int lookup_find(void *userdata,
                        const uint8_t mac[DHCP_ETHER_ADDR_LEN],
                        struct dhcp_reservation *res,
                        void **ret_hold)
 {
     struct boot *b = userdata;
-    struct boot_reservation *r = malloc(sizeof(*r));
-    if (!r)
-        return -ENOMEM;
-    int k = boot_lookup_mac(b->store, mac, r);
-    if (k < 0) {
-        free(r);
+    const struct boot_reservation *r;
+    int k = boot_cache_lookup(b->cache, mac, &r);
+    if (k < 0)
         return k == -ENOENT ? 0 : k;
-    }
     *res = r->res;
-    *ret_hold = r;
+    *ret_hold = NULL;
     return 1;
 }
 
 static void lookup_release(void *userdata, void *hold)
 {
     (void)userdata;
-    boot_reservation_clear(hold);
-    free(hold);
+    (void)hold;
+}
+
+/* Every Hardware change makes the DHCP cache stale (informer thread). */
+static int hardware_added(json_t *obj, void *userdata)
+{
+    (void)obj;
+    boot_cache_invalidate(userdata);
+    return 0;
+}
+
+static int hardware_updated(json_t *old, json_t *obj, void *userdata)
+{
+    (void)old;
+    (void)obj;
+    boot_cache_invalidate(userdata);
+    return 0;
 }
 
 static int split_args(struct boot *b, const char *args)
@@ -164,7 +178,14 @@ static int setup_kube(struct boot *b, const struct boot_opts *o, char **ret_erro
         (r = store_add_index(b->store, STORE_INDEX_IP, store_index_hardware_ip, NULL)) < 0 ||
         (r = informer_source_kube(b->client, &hardware_resource, o->namespace_, NULL, &b->source)) <
                 0 ||
-        (r = informer_new(&b->informer, b->source, b->store, NULL)) < 0)
+        (r = informer_new(&b->informer, b->source, b->store, NULL)) < 0 ||
+        (r = boot_cache_new(&b->cache, b->store)) < 0 ||
+        (r = informer_add_handler(b->informer, &(struct informer_handler){
+                                                       .on_add = hardware_added,
+                                                       .on_update = hardware_updated,
+                                                       .on_delete = hardware_added,
+                                                       .userdata = b->cache,
+                                               })) < 0)
         return fail(ret_error, r, "cannot set up the Hardware informer: %s", strerror(-r));
     return 0;
 }
@@ -182,6 +203,8 @@ static int setup_servers(struct boot *b, const struct boot_opts *o, char **ret_e
                         .lookup = {.find = lookup_find, .release = lookup_release, .userdata = b},
                         .bind_interface = o->dhcp_bind_interface,
                         .port = o->dhcp_port,
+                        .stale_ms = o->dhcp_stale_ms < 0 ? DHCP_SERVER_STALE_NEVER
+                                                         : (unsigned)o->dhcp_stale_ms,
                 });
         if (r < 0)
             return fail(ret_error, r, "DHCP: cannot listen on port %u%s%s: %s",
@@ -341,6 +364,7 @@ struct boot *boot_free(struct boot *b)
     tftp_server_free(b->tftp);
     boot_syslog_free(b->syslog);
     informer_free(b->informer);
+    boot_cache_free(b->cache); /* after the DHCP thread and the handlers stopped */
     informer_source_free(b->source);
     store_unref(b->store);
     kube_client_free(b->client);

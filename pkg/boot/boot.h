@@ -33,6 +33,7 @@ struct boot_opts {
     enum dhcp_mode dhcp_mode;
     const char *dhcp_bind_interface; /* [every interface] */
     uint16_t dhcp_port;              /* [67] */
+    int dhcp_stale_ms; /* DISCOVERs queued longer are shed [500]; < 0 = never */
     struct in_addr public_ip;        /* [the bind interface's, else the default route's] */
     struct in_addr bind_address;     /* HTTP, TFTP and syslog listeners [any] */
     uint16_t http_port;              /* [7080] */

@@ -196,6 +196,98 @@ static void test_lookup_mac_conflicts(void **state)
     assert_int_equal(boot_lookup_mac(empty, MAC1, &r), -ENOENT);
 }
 
+/* The DHCP cache answers from memory until a Hardware event invalidates
+ * it, then sees the store as it is now: a changed address, a conflict, a
+ * deleted machine; unknown MACs are cached too. */
+static void test_cache_lookup_and_invalidate(void **state)
+{
+    (void)state;
+    static const uint8_t unknown[6] = {0x52, 0x54, 0x00, 0xee, 0xee, 0xee};
+    _cleanup_store_ struct store *s = new_store();
+    add(s, machine("m1", "52:54:00:12:34:56", "10.0.0.10"));
+    struct boot_cache *c = NULL;
+    assert_int_equal(boot_cache_new(&c, s), 0);
+    const struct boot_reservation *r = NULL, *r2 = NULL;
+    uint64_t hits, misses;
+
+    assert_int_equal(boot_cache_lookup(c, MAC1, &r), 0);
+    assert_int_equal(r->res.ip.s_addr, ip("10.0.0.10"));
+    assert_ptr_equal(r->res.nameservers, r->dns);
+    assert_int_equal(boot_cache_lookup(c, MAC1, &r2), 0);
+    assert_ptr_equal(r2, r);
+    assert_int_equal(boot_cache_lookup(c, unknown, &r2), -ENOENT);
+    assert_int_equal(boot_cache_lookup(c, unknown, &r2), -ENOENT);
+    boot_cache_get_stats(c, &hits, &misses);
+    assert_int_equal(hits, 2);
+    assert_int_equal(misses, 2);
+
+    /* The store changes; until the event arrives the old answer stands. */
+    add(s, machine("m1", "52:54:00:12:34:56", "10.0.0.11"));
+    assert_int_equal(boot_cache_lookup(c, MAC1, &r), 0);
+    assert_int_equal(r->res.ip.s_addr, ip("10.0.0.10"));
+    boot_cache_invalidate(c);
+    assert_int_equal(boot_cache_lookup(c, MAC1, &r), 0);
+    assert_int_equal(r->res.ip.s_addr, ip("10.0.0.11"));
+
+    /* A conflict is an answer too (cached until the next event). */
+    add(s, machine("thief", "52:54:00:99:99:99", "10.0.0.11"));
+    boot_cache_invalidate(c);
+    assert_int_equal(boot_cache_lookup(c, MAC1, &r), -ENOTUNIQ);
+    assert_int_equal(boot_cache_lookup(c, MAC1, &r), -ENOTUNIQ);
+
+    /* Both gone: unknown. */
+    json_t *old = NULL;
+    assert_int_equal(store_delete_key(s, "default/thief", &old), 0);
+    json_decref(old);
+    assert_int_equal(store_delete_key(s, "default/m1", &old), 0);
+    json_decref(old);
+    boot_cache_invalidate(c);
+    assert_int_equal(boot_cache_lookup(c, MAC1, &r), -ENOENT);
+    boot_cache_get_stats(c, &hits, &misses);
+    assert_int_equal(hits, 4);
+    assert_int_equal(misses, 5);
+
+    assert_int_equal(boot_cache_lookup(NULL, MAC1, &r), -EINVAL);
+    assert_int_equal(boot_cache_new(NULL, s), -EINVAL);
+    boot_cache_invalidate(NULL);
+    assert_null(boot_cache_free(c));
+    assert_null(boot_cache_free(NULL));
+}
+
+/* Many MACs (colliding slots included) each get their own answer, first
+ * from the store, then from the cache. */
+static void test_cache_many_macs(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    _cleanup_store_ struct store *s = new_store();
+    for (int i = 0; i < N; i++) {
+        char name[16], mac[18], addr[24];
+        snprintf(name, sizeof(name), "m%d", i);
+        snprintf(mac, sizeof(mac), "02:aa:00:00:%02x:%02x", (i >> 8) & 255, i & 255);
+        snprintf(addr, sizeof(addr), "10.1.%d.%d", i / 250, 1 + i % 250);
+        add(s, machine(name, mac, addr));
+    }
+    struct boot_cache *c = NULL;
+    assert_int_equal(boot_cache_new(&c, s), 0);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < N; i++) {
+            const uint8_t mac[6] = {0x02, 0xaa, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
+            char addr[24];
+            const struct boot_reservation *r;
+            snprintf(addr, sizeof(addr), "10.1.%d.%d", i / 250, 1 + i % 250);
+            assert_int_equal(boot_cache_lookup(c, mac, &r), 0);
+            if (r->res.ip.s_addr != ip(addr))
+                fail_msg("round %d mac %d: wrong address", round, i);
+            assert_memory_equal(r->res.mac, mac, 6);
+        }
+    uint64_t hits, misses;
+    boot_cache_get_stats(c, &hits, &misses);
+    assert_int_equal(hits + misses, 2 * N);
+    assert_true(hits > N / 2); /* the second round is mostly hits */
+    boot_cache_free(c);
+}
+
 static void test_mac_parse_table(void **state)
 {
     (void)state;
@@ -307,6 +399,8 @@ int main(void)
             cmocka_unit_test(test_reservation_from_hardware_fields),
             cmocka_unit_test(test_reservation_from_hardware_errors),
             cmocka_unit_test(test_lookup_mac_conflicts),
+            cmocka_unit_test(test_cache_lookup_and_invalidate),
+            cmocka_unit_test(test_cache_many_macs),
             cmocka_unit_test(test_mac_parse_table),
             cmocka_unit_test(test_path_parse_table),
             cmocka_unit_test(test_syslog_handle_counts_and_logs),

@@ -22,7 +22,10 @@
 /* Per-peer warnings: at most one per peer address per interval. */
 #define WARN_SLOTS       64
 #define WARN_INTERVAL_MS 10000u
-#define RECV_BATCH       64
+/* Datagrams read by one recvmmsg() and answered by one sendmmsg(). */
+#define RECV_BATCH 16
+/* Reads per wakeup before poll() looks at the stop descriptor again. */
+#define READS_PER_WAKEUP 8
 
 struct warn_slot {
     uint32_t addr;
@@ -31,9 +34,33 @@ struct warn_slot {
 
 struct counters {
     atomic_uint_fast64_t received, malformed, wrong_interface, relayed;
-    atomic_uint_fast64_t lookup_errors, decide_errors, send_errors, conflicts;
+    atomic_uint_fast64_t lookup_errors, decide_errors, send_errors, conflicts, stale;
     atomic_uint_fast64_t ignored[_DHCP_IGNORE_MAX];
     atomic_uint_fast64_t replies[_DHCP_MESSAGE_MAX];
+};
+
+/* Ancillary data of one received datagram: arrival interface and local
+ * address (IP_PKTINFO), kernel receive time (SO_TIMESTAMPNS). */
+union rx_control {
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(struct timespec))];
+    struct cmsghdr align;
+};
+
+union tx_control {
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+};
+
+/* The receive and send batches (socket servers only). */
+struct batch {
+    struct mmsghdr rx[RECV_BATCH];
+    struct iovec rx_iov[RECV_BATCH];
+    struct sockaddr_in rx_peer[RECV_BATCH];
+    union rx_control rx_control[RECV_BATCH];
+    struct mmsghdr tx[RECV_BATCH];
+    struct iovec tx_iov[RECV_BATCH];
+    union tx_control tx_control[RECV_BATCH];
+    struct dhcp_server_reply tx_reply[RECV_BATCH];
 };
 
 struct dhcp_server {
@@ -46,7 +73,9 @@ struct dhcp_server {
     struct base_thread th; /* the serving thread and its stop eventfd */
     struct counters c;
     struct warn_slot warn[WARN_SLOTS];
-    uint8_t *rxbuf; /* DHCP_PACKET_MAX_SIZE + 1 bytes */
+    uint64_t stale_ms;
+    uint8_t *rxbuf; /* RECV_BATCH buffers of DHCP_PACKET_MAX_SIZE + 1 bytes */
+    struct batch *batch;
 };
 
 static uint64_t now_ms(void)
@@ -106,6 +135,9 @@ static int server_alloc(struct dhcp_server **ret, const struct dhcp_server_opts 
     s->client_port = opts->client_port ? opts->client_port : DHCP_PORT_CLIENT;
     s->fd = -1;
     s->th = BASE_THREAD_INIT;
+    s->stale_ms = opts->stale_ms == 0                        ? DHCP_SERVER_STALE_MS_DEFAULT
+                  : opts->stale_ms == DHCP_SERVER_STALE_NEVER ? UINT64_MAX
+                                                              : opts->stale_ms;
     if (opts->bind_interface)
         snprintf(s->ifname, sizeof(s->ifname), "%s", opts->bind_interface);
     *ret = s;
@@ -133,7 +165,8 @@ static int open_socket(struct dhcp_server *s, const struct dhcp_server_opts *opt
         return -errno;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) < 0 ||
-        setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)
+        setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0)
         return -errno;
     int rcvbuf = opts->rcvbuf > 0 ? opts->rcvbuf : 4 * 1024 * 1024;
     /* Bursts of DISCOVERs must queue, not drop: FORCE needs CAP_NET_ADMIN,
@@ -166,10 +199,11 @@ int dhcp_server_new(struct dhcp_server **ret, const struct dhcp_server_opts *opt
     int r = server_alloc(&s, opts);
     if (r < 0)
         return r;
-    s->rxbuf = malloc(DHCP_PACKET_MAX_SIZE + 1);
+    s->rxbuf = malloc((size_t)RECV_BATCH * (DHCP_PACKET_MAX_SIZE + 1));
+    s->batch = calloc(1, sizeof(*s->batch));
     int tr = base_thread_init(&s->th);
-    if (!s->rxbuf || tr < 0) {
-        r = s->rxbuf ? -errno : -ENOMEM;
+    if (!s->rxbuf || !s->batch || tr < 0) {
+        r = s->rxbuf && s->batch ? -errno : -ENOMEM;
         dhcp_server_free(s);
         return r;
     }
@@ -256,12 +290,13 @@ out:
     return r;
 }
 
-int dhcp_server_handle_datagram(struct dhcp_server *s,
-                                const void *data,
-                                size_t len,
-                                int ifindex,
-                                const struct sockaddr_in *peer,
-                                struct dhcp_server_reply *ret)
+int dhcp_server_handle_queued(struct dhcp_server *s,
+                              const void *data,
+                              size_t len,
+                              int ifindex,
+                              const struct sockaddr_in *peer,
+                              uint64_t queued_ms,
+                              struct dhcp_server_reply *ret)
 {
     assert_return(s && (data || len == 0) && ret, -EINVAL);
     count(&s->c.received);
@@ -282,6 +317,12 @@ int dhcp_server_handle_datagram(struct dhcp_server *s,
         }
         return 0;
     }
+    if (queued_ms > s->stale_ms && dhcp_packet_message_type(req) == DHCP_DISCOVER) {
+        /* Overloaded: shed the oldest new exchanges, not the REQUESTs that
+         * finish exchanges already offered. Counted, never logged. */
+        count(&s->c.stale);
+        return 0;
+    }
     struct dhcp_server_reply out = {0};
     r = decide_and_build(s, req, peer, &out);
     if (r > 0)
@@ -289,84 +330,138 @@ int dhcp_server_handle_datagram(struct dhcp_server *s,
     return r;
 }
 
-static void send_reply(struct dhcp_server *s,
-                       const struct dhcp_server_reply *rep,
-                       int ifindex,
-                       struct in_addr local)
+int dhcp_server_handle_datagram(struct dhcp_server *s,
+                                const void *data,
+                                size_t len,
+                                int ifindex,
+                                const struct sockaddr_in *peer,
+                                struct dhcp_server_reply *ret)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-        struct cmsghdr align;
-    } control;
-    struct iovec iov = {.iov_base = rep->data, .iov_len = rep->len};
-    struct msghdr mh = {.msg_name = (void *)&rep->dest,
-                        .msg_namelen = sizeof(rep->dest),
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1};
-    memset(&control, 0, sizeof(control));
+    return dhcp_server_handle_queued(s, data, len, ifindex, peer, 0, ret);
+}
+
+/* Fills one sendmmsg() slot for rep: leave by the interface the request
+ * came in on, from the address it was sent to (or the interface's primary
+ * address for a broadcast): a multi-homed host must not answer on another
+ * link. */
+static void tx_prepare(struct batch *b, size_t i, int ifindex, struct in_addr local)
+{
+    struct dhcp_server_reply *rep = &b->tx_reply[i];
+    struct msghdr *mh = &b->tx[i].msg_hdr;
+    b->tx_iov[i] = (struct iovec){.iov_base = rep->data, .iov_len = rep->len};
+    *mh = (struct msghdr){.msg_name = &rep->dest,
+                          .msg_namelen = sizeof(rep->dest),
+                          .msg_iov = &b->tx_iov[i],
+                          .msg_iovlen = 1};
+    memset(&b->tx_control[i], 0, sizeof(b->tx_control[i]));
     if (ifindex > 0 || local.s_addr != 0) {
-        /* Leave by the interface the request came in on, from the address
-         * it was sent to (or the interface's primary address for a
-         * broadcast): a multi-homed host must not answer on another link. */
-        mh.msg_control = control.buf;
-        mh.msg_controllen = sizeof(control.buf);
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        mh->msg_control = b->tx_control[i].buf;
+        mh->msg_controllen = sizeof(b->tx_control[i].buf);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
         cm->cmsg_level = IPPROTO_IP;
         cm->cmsg_type = IP_PKTINFO;
         cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
         struct in_pktinfo pi = {.ipi_ifindex = rep->broadcast ? ifindex : 0, .ipi_spec_dst = local};
         memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
     }
-    if (sendmsg(s->fd, &mh, MSG_DONTWAIT) < 0) {
-        int r = -errno;
-        count(&s->c.send_errors);
-        if (warn_allowed(s, &rep->dest)) {
-            char who[INET_ADDRSTRLEN];
-            peer_string(&rep->dest, who, sizeof(who));
-            log_warn("cannot send DHCP reply", LOG_STR("dest", who), LOG_ERRNO(r));
-        }
+}
+
+static void send_failed(struct dhcp_server *s, const struct dhcp_server_reply *rep, int r)
+{
+    count(&s->c.send_errors);
+    if (warn_allowed(s, &rep->dest)) {
+        char who[INET_ADDRSTRLEN];
+        peer_string(&rep->dest, who, sizeof(who));
+        log_warn("cannot send DHCP reply", LOG_STR("dest", who), LOG_ERRNO(r));
     }
 }
 
-/* Reads and answers one datagram. Returns 1 when one was read, 0 when the
- * socket is empty. */
-static int receive_one(struct dhcp_server *s)
+/* Sends the first n prepared replies with as few sendmmsg() calls as the
+ * errors allow (one failed datagram is counted and skipped), then frees
+ * them. */
+static void tx_flush(struct dhcp_server *s, size_t n)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-        struct cmsghdr align;
-    } control;
-    struct sockaddr_in peer;
-    struct iovec iov = {.iov_base = s->rxbuf, .iov_len = DHCP_PACKET_MAX_SIZE + 1};
-    struct msghdr mh = {.msg_name = &peer,
-                        .msg_namelen = sizeof(peer),
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = control.buf,
-                        .msg_controllen = sizeof(control.buf)};
-    ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
-    if (n < 0)
-        return 0;
-    int ifindex = 0;
-    struct in_addr local = {0};
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-        if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-            struct in_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-            ifindex = pi.ipi_ifindex;
-            local = pi.ipi_spec_dst;
+    struct batch *b = s->batch;
+    size_t done = 0;
+    while (done < n) {
+        int k = sendmmsg(s->fd, &b->tx[done], (unsigned)(n - done), MSG_DONTWAIT);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            send_failed(s, &b->tx_reply[done], k < 0 ? -errno : -EIO);
+            done++;
+            continue;
         }
-    if (mh.msg_flags & MSG_TRUNC) {
-        count(&s->c.received);
-        count(&s->c.malformed); /* larger than any UDP payload we accept */
-        return 1;
+        done += (size_t)k;
     }
-    struct dhcp_server_reply rep = {0};
-    if (dhcp_server_handle_datagram(s, s->rxbuf, (size_t)n, ifindex, &peer, &rep) > 0) {
-        send_reply(s, &rep, ifindex, local);
-        free(rep.data);
+    for (size_t i = 0; i < n; i++) {
+        free(b->tx_reply[i].data);
+        b->tx_reply[i].data = NULL;
     }
-    return 1;
+}
+
+uint64_t dhcp_server_queued_ms(const struct timespec *received, const struct timespec *now)
+{
+    if (!received || !now || (received->tv_sec == 0 && received->tv_nsec == 0))
+        return 0;
+    int64_t ns = ((int64_t)now->tv_sec - (int64_t)received->tv_sec) * 1000000000 +
+                 ((int64_t)now->tv_nsec - (int64_t)received->tv_nsec);
+    return ns > 0 ? (uint64_t)ns / 1000000u : 0; /* the clock may have been set back */
+}
+
+/* Reads up to RECV_BATCH datagrams with one recvmmsg() and answers them
+ * with one sendmmsg(). Returns how many were read (0: the socket is
+ * empty). */
+static int receive_batch(struct dhcp_server *s)
+{
+    struct batch *b = s->batch;
+    for (size_t i = 0; i < RECV_BATCH; i++) {
+        b->rx_iov[i] = (struct iovec){.iov_base = s->rxbuf + i * (DHCP_PACKET_MAX_SIZE + 1),
+                                      .iov_len = DHCP_PACKET_MAX_SIZE + 1};
+        b->rx[i].msg_hdr = (struct msghdr){.msg_name = &b->rx_peer[i],
+                                           .msg_namelen = sizeof(b->rx_peer[i]),
+                                           .msg_iov = &b->rx_iov[i],
+                                           .msg_iovlen = 1,
+                                           .msg_control = b->rx_control[i].buf,
+                                           .msg_controllen = sizeof(b->rx_control[i].buf)};
+        b->rx[i].msg_len = 0;
+    }
+    int n = recvmmsg(s->fd, b->rx, RECV_BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+        return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now); /* the clock of SO_TIMESTAMPNS */
+    size_t ntx = 0;
+    for (int i = 0; i < n; i++) {
+        struct msghdr *mh = &b->rx[i].msg_hdr;
+        int ifindex = 0;
+        struct in_addr local = {0};
+        struct timespec stamp = {0};
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+            if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+                struct in_pktinfo pi;
+                memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+                ifindex = pi.ipi_ifindex;
+                local = pi.ipi_spec_dst;
+            } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
+                       cm->cmsg_len >= CMSG_LEN(sizeof(stamp)))
+                memcpy(&stamp, CMSG_DATA(cm), sizeof(stamp));
+        }
+        if (mh->msg_flags & MSG_TRUNC) {
+            count(&s->c.received);
+            count(&s->c.malformed); /* larger than any UDP payload we accept */
+            continue;
+        }
+        struct dhcp_server_reply rep = {0};
+        if (dhcp_server_handle_queued(s, b->rx_iov[i].iov_base, b->rx[i].msg_len, ifindex,
+                                      &b->rx_peer[i], dhcp_server_queued_ms(&stamp, &now), &rep) > 0) {
+            b->tx_reply[ntx] = rep;
+            tx_prepare(b, ntx, ifindex, local);
+            ntx++;
+        }
+    }
+    tx_flush(s, ntx);
+    return n;
 }
 
 static void *serve(void *arg)
@@ -382,8 +477,8 @@ static void *serve(void *arg)
         }
         if (p[1].revents)
             break;
-        for (int i = 0; i < RECV_BATCH; i++)
-            if (receive_one(s) == 0)
+        for (int i = 0; i < READS_PER_WAKEUP; i++)
+            if (receive_batch(s) < RECV_BATCH)
                 break;
     }
     return NULL;
@@ -410,6 +505,7 @@ struct dhcp_server *dhcp_server_free(struct dhcp_server *s)
         close(s->fd);
     base_thread_done(&s->th);
     free(s->rxbuf);
+    free(s->batch);
     free(s);
     return NULL;
 }
@@ -432,6 +528,7 @@ int dhcp_server_get_stats(const struct dhcp_server *s, struct dhcp_server_stats 
             .decide_errors = atomic_load(&m->c.decide_errors),
             .send_errors = atomic_load(&m->c.send_errors),
             .conflicts = atomic_load(&m->c.conflicts),
+            .stale = atomic_load(&m->c.stale),
     };
     for (size_t i = 0; i < _DHCP_IGNORE_MAX; i++)
         st.ignored[i] = atomic_load(&m->c.ignored[i]);

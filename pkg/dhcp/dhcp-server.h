@@ -9,6 +9,9 @@
  * on it, broadcast replies to 255.255.255.255:68, relay replies to
  * giaddr:67, and a receive loop in its own thread that counts every
  * dropped, malformed or ignored packet and rate-limits its per-peer warnings.
+ * The loop reads up to 16 datagrams per recvmmsg() and sends their replies
+ * with one sendmmsg(); under overload it sheds DISCOVERs that waited in the
+ * socket queue longer than stale_ms (see dhcp_server_handle_queued()).
  *
  * The Hardware lookup is injected (struct dhcp_server_lookup), so the
  * server knows nothing about Kubernetes: it parses, asks for the
@@ -24,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "dhcp/dhcp.h"
 
@@ -52,7 +56,15 @@ struct dhcp_server_opts {
     uint16_t port;                    /* 0 = 67 */
     uint16_t client_port;             /* where non-relayed replies go; 0 = 68 */
     int rcvbuf;                       /* socket receive buffer; 0 = 4 MiB (best effort) */
+    /* Overload shedding: a DISCOVER that waited longer than this in the
+     * socket queue (kernel receive timestamp) is dropped unanswered and
+     * counted as stale; the client retransmits. 0 = DHCP_SERVER_STALE_MS_DEFAULT,
+     * DHCP_SERVER_STALE_NEVER = never. */
+    unsigned stale_ms;
 };
+
+#define DHCP_SERVER_STALE_MS_DEFAULT 500u
+#define DHCP_SERVER_STALE_NEVER      UINT32_MAX
 
 /* Counters since dhcp_server_new(); a snapshot (each field read atomically). */
 struct dhcp_server_stats {
@@ -66,6 +78,7 @@ struct dhcp_server_stats {
     uint64_t decide_errors;              /* dhcp_decide()/dhcp_reply_build() failed */
     uint64_t send_errors;                /* sendmsg() failed */
     uint64_t conflicts; /* lookup said the MAC's Hardware is ambiguous (-ENOTUNIQ) */
+    uint64_t stale;     /* DISCOVERs dropped because they waited longer than stale_ms */
 };
 
 /*
@@ -119,6 +132,29 @@ int dhcp_server_handle_datagram(struct dhcp_server *s,
                                 int ifindex,
                                 const struct sockaddr_in *peer,
                                 struct dhcp_server_reply *ret);
+
+/*
+ * As dhcp_server_handle_datagram() for a datagram that waited queued_ms in
+ * the socket queue before it was read: a DISCOVER that waited longer than
+ * the server's stale_ms is dropped without a lookup and counted as stale
+ * (a late OFFER only arrives after the client gave up or retransmitted, and
+ * answering it would make every later packet later still). Other message
+ * types are answered whatever their age: a REQUEST completes an exchange.
+ * Same returns as dhcp_server_handle_datagram().
+ */
+int dhcp_server_handle_queued(struct dhcp_server *s,
+                              const void *data,
+                              size_t len,
+                              int ifindex,
+                              const struct sockaddr_in *peer,
+                              uint64_t queued_ms,
+                              struct dhcp_server_reply *ret);
+
+/* Milliseconds from a kernel receive timestamp (SO_TIMESTAMPNS,
+ * CLOCK_REALTIME) to now: 0 when either is NULL, received is all zero (the
+ * kernel gave no timestamp) or lies in the future (the clock was set
+ * back). */
+uint64_t dhcp_server_queued_ms(const struct timespec *received, const struct timespec *now);
 
 /*
  * A server with no socket, for tests and fuzzers: only

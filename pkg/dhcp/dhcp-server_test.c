@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -209,6 +210,82 @@ static void test_dhcp_server_malformed_counted(void **state)
     dhcp_server_free(s);
 }
 
+/* Overload shedding: only DISCOVERs older than stale_ms are dropped, and
+ * they never reach the lookup. */
+static void test_dhcp_server_stale_discover_shed(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        unsigned stale_ms; /* the option; 0 = default */
+        uint8_t type;
+        uint64_t queued_ms;
+        enum expect expect;
+    } cases[] = {
+            {"fresh discover", 0, DHCP_DISCOVER, 0, REPLY},
+            {"discover at the default limit", 0, DHCP_DISCOVER, DHCP_SERVER_STALE_MS_DEFAULT,
+             REPLY},
+            {"discover past the default limit", 0, DHCP_DISCOVER,
+             DHCP_SERVER_STALE_MS_DEFAULT + 1, NO_REPLY},
+            {"old request still answered", 0, DHCP_REQUEST, 60000, REPLY},
+            {"custom limit", 10, DHCP_DISCOVER, 11, NO_REPLY},
+            {"custom limit, fresh", 10, DHCP_DISCOVER, 10, REPLY},
+            {"never stale", DHCP_SERVER_STALE_NEVER, DHCP_DISCOVER, UINT64_MAX - 1, REPLY},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct fake f = {.find_result = 1};
+        struct dhcp_server *s = NULL;
+        struct dhcp_config cfg = {.mode = DHCP_MODE_RESERVATION,
+                                  .public_ip = test_addr("10.0.0.1")};
+        struct dhcp_server_opts o = {
+                .config = &cfg,
+                .lookup = {.find = fake_find, .release = fake_release, .userdata = &f},
+                .stale_ms = cases[i].stale_ms,
+        };
+        assert_int_equal(dhcp_server_new_detached(&s, &o, 0), 0);
+        struct test_header h = test_request_header();
+        struct test_packet t;
+        tp_client(&t, &h, cases[i].type, TC_PLAIN);
+        if (cases[i].type == DHCP_REQUEST)
+            tp_opt_ip(&t, DHCP_OPTION_REQUESTED_IP, "10.0.0.10");
+        tp_end(&t);
+        struct dhcp_server_reply rep = {0};
+        int r = dhcp_server_handle_queued(s, t.bytes, t.len, 0, NULL, cases[i].queued_ms, &rep);
+        if (r != (cases[i].expect == REPLY ? 1 : 0))
+            fail_msg("case %s: got %d", cases[i].name, r);
+        struct dhcp_server_stats st;
+        assert_int_equal(dhcp_server_get_stats(s, &st), 0);
+        assert_int_equal(st.received, 1);
+        assert_int_equal(st.stale, cases[i].expect == REPLY ? 0 : 1);
+        assert_int_equal(f.finds, cases[i].expect == REPLY ? 1 : 0);
+        assert_int_equal(f.releases, f.finds);
+        free(rep.data);
+        dhcp_server_free(s);
+    }
+}
+
+static void test_dhcp_server_queued_ms(void **state)
+{
+    (void)state;
+    static const struct {
+        struct timespec received, now;
+        uint64_t want;
+    } cases[] = {
+            {{100, 0}, {100, 0}, 0},
+            {{100, 0}, {100, 999999}, 0},
+            {{100, 0}, {100, 1000000}, 1},
+            {{100, 900000000}, {101, 100000000}, 200},
+            {{100, 0}, {103, 500000000}, 3500},
+            {{100, 0}, {99, 0}, 0},       /* clock set back */
+            {{0, 0}, {1000, 0}, 0},       /* no timestamp */
+            {{1, 0}, {1000001, 0}, 1000000000},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        assert_int_equal(dhcp_server_queued_ms(&cases[i].received, &cases[i].now), cases[i].want);
+    assert_int_equal(dhcp_server_queued_ms(NULL, &cases[0].now), 0);
+    assert_int_equal(dhcp_server_queued_ms(&cases[0].received, NULL), 0);
+}
+
 static void test_dhcp_server_new_rejects_bad_config(void **state)
 {
     (void)state;
@@ -227,6 +304,18 @@ static void test_dhcp_server_new_rejects_bad_config(void **state)
     assert_null(dhcp_server_free(NULL));
 }
 
+/* 127.0.0.1 with a UDP port that was free a moment ago. */
+static struct sockaddr_in free_loopback_port(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = test_addr("127.0.0.1")};
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return a;
+}
+
 /* A real socket on loopback: a relayed DISCOVER to the server's port gets
  * an OFFER back at the relay address (giaddr 127.0.0.1, the same port). */
 static void test_dhcp_server_loopback_relay(void **state)
@@ -234,14 +323,9 @@ static void test_dhcp_server_loopback_relay(void **state)
     (void)state;
     struct fake f = {.find_result = 1};
     struct dhcp_config cfg = {.mode = DHCP_MODE_RESERVATION, .public_ip = test_addr("127.0.0.1")};
-    int relay = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in ra = {.sin_family = AF_INET, .sin_addr = test_addr("127.0.0.1")};
-    socklen_t rl = sizeof(ra);
-    assert_int_equal(bind(relay, (struct sockaddr *)&ra, sizeof(ra)), 0);
-    assert_int_equal(getsockname(relay, (struct sockaddr *)&ra, &rl), 0);
     /* Relayed replies go to giaddr:<server port>, so the server must listen
-     * on the relay's port: pick the relay's port for both. */
-    close(relay);
+     * on the relay's port: pick one port for both. */
+    struct sockaddr_in ra = free_loopback_port();
     struct dhcp_server *s = NULL;
     int r = dhcp_server_new(
             &s, &(struct dhcp_server_opts){
@@ -252,7 +336,7 @@ static void test_dhcp_server_loopback_relay(void **state)
                 });
     assert_int_equal(r, 0);
     assert_int_equal(dhcp_server_start(s), 0);
-    relay = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int relay = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(relay, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     struct sockaddr_in any = {
@@ -285,6 +369,71 @@ static void test_dhcp_server_loopback_relay(void **state)
     close(relay);
 }
 
+/* More datagrams than one recvmmsg() batch, queued before the server
+ * starts: every one is read and answered (sendmmsg), none twice. */
+static void test_dhcp_server_loopback_burst(void **state)
+{
+    (void)state;
+    enum { N = 40 }; /* > 2 batches of 16 */
+    struct fake f = {.find_result = 1};
+    struct dhcp_config cfg = {.mode = DHCP_MODE_RESERVATION, .public_ip = test_addr("127.0.0.1")};
+    struct sockaddr_in ra = free_loopback_port();
+    struct dhcp_server *s = NULL;
+    assert_int_equal(dhcp_server_new(&s,
+                                     &(struct dhcp_server_opts){
+                                             .config = &cfg,
+                                             .lookup = {.find = fake_find,
+                                                        .release = fake_release,
+                                                        .userdata = &f},
+                                             .bind_address = test_addr("127.0.0.1"),
+                                             .port = ntohs(ra.sin_port),
+                                             .stale_ms = DHCP_SERVER_STALE_NEVER,
+                                     }),
+                     0);
+    int relay = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int one = 1, big = 1 << 20;
+    setsockopt(relay, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(relay, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    struct sockaddr_in any = {
+            .sin_family = AF_INET, .sin_addr = test_addr("127.0.0.3"), .sin_port = ra.sin_port};
+    assert_int_equal(bind(relay, (struct sockaddr *)&any, sizeof(any)), 0);
+    for (uint32_t k = 0; k < N; k++) {
+        struct test_header h = test_request_header();
+        struct test_packet t;
+        h.giaddr = test_ip("127.0.0.3");
+        h.xid = htonl(k + 1);
+        tp_client(&t, &h, DHCP_DISCOVER, TC_PLAIN);
+        tp_end(&t);
+        assert_int_equal(sendto(relay, t.bytes, t.len, 0, (struct sockaddr *)&ra, sizeof(ra)),
+                         (ssize_t)t.len);
+    }
+    assert_int_equal(dhcp_server_start(s), 0);
+    bool seen[N + 1] = {false};
+    for (int got = 0; got < N; got++) {
+        struct pollfd p = {.fd = relay, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 5000), 1);
+        uint8_t buf[1500];
+        ssize_t n = recv(relay, buf, sizeof(buf), 0);
+        assert_true(n >= DHCP_BOOTP_MIN_LEN);
+        _cleanup_dhcp_packet_ struct dhcp_packet *rep = NULL;
+        assert_int_equal(dhcp_packet_parse(buf, (size_t)n, &rep), 0);
+        assert_int_equal(dhcp_packet_message_type(rep), DHCP_OFFER);
+        uint32_t xid = dhcp_packet_xid(rep);
+        assert_true(xid >= 1 && xid <= N);
+        assert_false(seen[xid]);
+        seen[xid] = true;
+    }
+    assert_int_equal(dhcp_server_stop(s), 0);
+    struct dhcp_server_stats st;
+    dhcp_server_get_stats(s, &st);
+    assert_int_equal(st.received, N);
+    assert_int_equal(st.replies[DHCP_OFFER], N);
+    assert_int_equal(st.send_errors, 0);
+    assert_int_equal(f.releases, N);
+    dhcp_server_free(s);
+    close(relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +441,9 @@ int main(void)
             cmocka_unit_test(test_dhcp_server_malformed_counted),
             cmocka_unit_test(test_dhcp_server_new_rejects_bad_config),
             cmocka_unit_test(test_dhcp_server_loopback_relay),
+            cmocka_unit_test(test_dhcp_server_loopback_burst),
+            cmocka_unit_test(test_dhcp_server_stale_discover_shed),
+            cmocka_unit_test(test_dhcp_server_queued_ms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,7 +28,12 @@ YAML
 in_srv kubectl apply -f "$E2E_TMP/client.yaml" >/dev/null
 boot_hardware_list 0 "$N" >"$E2E_TMP/list.json"
 in_srv kubectl create --validate=false -f "$E2E_TMP/list.json" >/dev/null && ok "$N Hardware created" || not_ok "bulk Hardware create"
-boot_start --dhcp-mode reservation || exit 1
+# Every DISCOVER must be answered here, however late: the ASan build on a
+# loaded machine can fall half a second behind, and shedding stale DISCOVERs
+# (the default under overload) is the subject of the unit tests and of
+# bench/dhcp, not of this correctness test.
+STALE=(--dhcp-stale-ms 0)
+boot_start --dhcp-mode reservation "${STALE[@]}" || exit 1
 wait_for 30 sh -c "[ \"\$(ip netns exec $NS_S curl -s http://$BOOT_SRV_IP:7080/metrics | awk '\$1==\"anvil_store_objects{resource=\\\"hardware\\\"}\"{print \$2}')\" = $((N + 1)) ]" &&
     ok "the informer holds all $((N + 1)) Hardware" || not_ok "informer did not sync $((N + 1)) objects"
 
@@ -103,12 +108,19 @@ perfdhcp_run() {
 perf_ok() { [ -n "${1// /}" ] && [ "$1" = "$2" ]; }
 # perf_do_ok SENT RECV OFFERS: a DISCOVER-only (-i) run. Without -W perfdhcp
 # exits right after its last DISCOVER, so the answers still in flight then
-# (a few ms worth) arrive after it stopped listening: the server must have
-# answered every DISCOVER sent, and perfdhcp must have seen at least 99 %.
-perf_do_ok() { [ -n "${1// /}" ] && [ "$3" = "${1// /}" ] && [ $((${2// /} * 100)) -ge $((${1// /} * 99)) ]; }
+# (a few ms worth, up to ~100 ms for the ASan build on a loaded machine)
+# arrive after it stopped listening: the server must have answered every
+# DISCOVER sent (its counter), and perfdhcp must have seen at least 90 %
+# (every answer's content is checked by the relay-agent probe above).
+perf_do_ok() { [ -n "${1// /}" ] && [ "$3" = "${1// /}" ] && [ $((${2// /} * 100)) -ge $((${1// /} * 90)) ]; }
 perf_field() { # perf_field FILE "sent packets" -> the values in order (DISCOVER, REQUEST)
     awk -v k="$2" 'index($0, k ":") { sub(/.*: */, ""); print }' "$1" | tr '\n' ' '
 }
+# offers_settled BASE SENT: true once the server counted SENT offers since
+# BASE (a loaded server may still be working through its queue when
+# perfdhcp exits).
+offers_settled() { [ $(($(boot_metric 'anvil_boot_dhcp_replies_total{type="offer"}') - $1)) -ge "$2" ]; }
+stale_note() { echo "# DISCOVERs shed as stale (overload): $(boot_metric 'anvil_boot_dhcp_dropped_total{reason="stale"}')"; }
 acks0=$(boot_metric 'anvil_boot_dhcp_replies_total{type="ack"}')
 perfdhcp_run resv -r 500 -n $((N * 2)) -d 2 "${PXE_OPTS[@]}"
 sent=$(perf_field "$E2E_TMP/perf-resv.txt" "sent packets")
@@ -116,7 +128,11 @@ recv=$(perf_field "$E2E_TMP/perf-resv.txt" "received packets")
 drops=$(perf_field "$E2E_TMP/perf-resv.txt" "drops")
 acks1=$(boot_metric 'anvil_boot_dhcp_replies_total{type="ack"}')
 naks=$(boot_metric 'anvil_boot_dhcp_replies_total{type="nak"}')
-perf_ok "$sent" "$recv" && [ "$drops" = "0 0 " ] && [ $((acks1 - acks0)) = $((N * 2)) ] && [ "$naks" = 0 ] &&
+stale_note
+# perfdhcp may start a few exchanges more than -n asks under load: every
+# one it started must be acknowledged.
+perf_ok "$sent" "$recv" && [ "$drops" = "0 0 " ] && [ "${sent%% *}" -ge $((N * 2)) ] &&
+    [ $((acks1 - acks0)) = "${sent%% *}" ] && [ "$naks" = 0 ] &&
     ok "perfdhcp reservation: $((N * 2)) DORA over $N MACs with PXE options, all answered, 0 NAK" ||
     { not_ok "perfdhcp reservation (sent=$sent recv=$recv drops=$drops acks=$((acks1 - acks0)) naks=$naks)"; tail -30 "$E2E_TMP/perf-resv.txt" | sed 's/^/#   /'; }
 echo "# send errors: $(boot_metric anvil_boot_dhcp_send_errors_total)"
@@ -132,7 +148,7 @@ boot_stop
 [ "$BOOT_RC" = 0 ] && ok "SIGTERM: exit 0" || not_ok "SIGTERM exit $BOOT_RC"
 
 # --- proxy: PXE clients with Hardware only; no address; the binary by arch
-boot_start --dhcp-mode proxy || exit 1
+boot_start --dhcp-mode proxy "${STALE[@]}" || exit 1
 : >"$E2E_TMP/expect-proxy.txt"
 for i in $(seq 0 13 $((N - 1))); do echo "$(boot_mac_of "$i") 0.0.0.0 undionly.kpxe"; done >>"$E2E_TMP/expect-proxy.txt"
 for i in $(seq 1 10); do printf '02:bb:00:00:01:%02x none\n' "$i"; done >>"$E2E_TMP/expect-proxy.txt"
@@ -143,15 +159,17 @@ expect_match "proxy: clients that are not PXE get nothing" \
     "^ok=0 wrong=0 missing=0 unexpected=0$" boot_dhcp_probe expect <(sed 's/ .*/ none/' "$E2E_TMP/expect-proxy.txt")
 offers0=$(boot_metric 'anvil_boot_dhcp_replies_total{type="offer"}')
 perfdhcp_run proxy -i -r 1000 -n "$N" -d 2 "${PXE_OPTS[@]}"
-offers1=$(boot_metric 'anvil_boot_dhcp_replies_total{type="offer"}')
 sent=$(perf_field "$E2E_TMP/perf-proxy.txt" "sent packets")
+wait_for 5 offers_settled "$offers0" "${sent// /}" >/dev/null 2>&1
+offers1=$(boot_metric 'anvil_boot_dhcp_replies_total{type="offer"}')
+stale_note
 recv=$(perf_field "$E2E_TMP/perf-proxy.txt" "received packets")
 perf_do_ok "$sent" "$recv" $((offers1 - offers0)) && [ $((offers1 - offers0)) -ge "$N" ] &&
     ok "perfdhcp proxy: $sent PXE DISCOVERs over $N MACs, $((offers1 - offers0)) OFFERs" || not_ok "perfdhcp proxy (sent=$sent recv=$recv offers=$((offers1 - offers0)))"
 boot_stop
 
 # --- auto-proxy: every PXE client, unknown ones included
-boot_start --dhcp-mode auto-proxy || exit 1
+boot_start --dhcp-mode auto-proxy "${STALE[@]}" || exit 1
 sed 's/ none$/ 0.0.0.0 undionly.kpxe/' "$E2E_TMP/expect-proxy.txt" >"$E2E_TMP/expect-auto.txt"
 n_expect=$(wc -l <"$E2E_TMP/expect-auto.txt")
 expect_match "auto-proxy: unknown PXE clients are answered too" \
@@ -159,8 +177,10 @@ expect_match "auto-proxy: unknown PXE clients are answered too" \
 printf '02:cc:%02x:%02x:%02x:%02x\n' $(for i in $(seq 0 $((N - 1))); do echo $((i >> 24 & 255)) $((i >> 16 & 255)) $((i >> 8 & 255)) $((i & 255)); done) >"$E2E_TMP/macs.txt"
 offers0=$(boot_metric 'anvil_boot_dhcp_replies_total{type="offer"}')
 perfdhcp_run auto -i -r 1000 -n "$N" -d 2 "${PXE_OPTS[@]}"
-offers1=$(boot_metric 'anvil_boot_dhcp_replies_total{type="offer"}')
 sent=$(perf_field "$E2E_TMP/perf-auto.txt" "sent packets")
+wait_for 5 offers_settled "$offers0" "${sent// /}" >/dev/null 2>&1
+offers1=$(boot_metric 'anvil_boot_dhcp_replies_total{type="offer"}')
+stale_note
 recv=$(perf_field "$E2E_TMP/perf-auto.txt" "received packets")
 perf_do_ok "$sent" "$recv" $((offers1 - offers0)) && [ $((offers1 - offers0)) -ge "$N" ] &&
     ok "perfdhcp auto-proxy: $sent DISCOVERs from $N unknown PXE MACs, $((offers1 - offers0)) OFFERs" || not_ok "perfdhcp auto-proxy (sent=$sent recv=$recv offers=$((offers1 - offers0)))"

@@ -146,6 +146,8 @@ expect_match "--agent-key-file: the script carries anvil_token= for spec.agentID
 s=$(in_cli curl -sf "$URL/ipxe/script/02:00:00:00:00:99/auto.ipxe")
 echo "$s" | grep -q 'worker_id=${mac}' && echo "$s" | grep -q '^#!ipxe' &&
     ok "auto-proxy: unknown MAC gets the static script with worker_id=\${mac}" || not_ok "static script: $s"
+grep '"static iPXE script served"' "$E2E_TMP/boot.log" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); assert d["mac"]=="02:00:00:00:00:99" and d["peer"]=="10.77.0.2", d' &&
+    ok "the static script is logged with the MAC and the peer" || not_ok "static script log line"
 tok=$(echo "$s" | grep '^kernel ' | token_of 2>&1)
 expect_match "static script token is for the MAC in the path" '^02:00:00:00:00:99\.[0-9]{10}$' echo "$tok"
 in_cli curl -sf "$URL/ipxe/script/$BOOT_CLI_MAC/auto.ipxe" | grep -q 'worker_id=agent-web1' &&

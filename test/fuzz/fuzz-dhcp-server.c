@@ -71,13 +71,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  .lookup = {.find = find, .release = release, .userdata = &known}};
     check(dhcp_server_new_detached(&s, &o, 0) == 0);
     struct dhcp_server_reply rep = {0};
-    int r = dhcp_server_handle_datagram(s, data + 1, size - 1, 0, NULL, &rep);
+    /* Bit 6 also says "waited a second in the queue": stale DISCOVERs. */
+    uint64_t queued_ms = (data[0] & 0x40) ? 1000 : 0;
+    int r = dhcp_server_handle_queued(s, data + 1, size - 1, 0, NULL, queued_ms, &rep);
     check(r == 0 || r == 1);
     check(holds == 0);
     struct dhcp_server_stats st;
     check(dhcp_server_get_stats(s, &st) == 0);
     check(st.received == 1);
-    uint64_t outcomes = st.malformed + st.conflicts + st.lookup_errors + st.decide_errors;
+    check(st.stale == 0 || (queued_ms > 0 && r == 0));
+    uint64_t outcomes =
+            st.malformed + st.conflicts + st.lookup_errors + st.decide_errors + st.stale;
     for (int i = 0; i < _DHCP_IGNORE_MAX; i++)
         outcomes += st.ignored[i];
     for (int i = 0; i < _DHCP_MESSAGE_MAX; i++)
