@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #define MAX_DGRAM   65536
 #define EPOLL_BATCH 64
 #define RECV_BATCH  64
+#define WORKERS_MAX 8
 
 struct transfer {
     struct tftp_xfer *x;
@@ -36,6 +38,7 @@ struct transfer {
     char name[64]; /* served file, for the log line */
     bool dead;     /* finished during this loop iteration; freed after it */
     struct transfer *next_dead;
+    struct transfer *next_inbox; /* handed to a worker, not yet adopted */
 };
 
 struct counters {
@@ -44,25 +47,44 @@ struct counters {
     atomic_uint_fast64_t refused[_TFTP_ERROR_MAX];
 };
 
+/*
+ * One serving thread. Worker 0 also owns the listener: it parses requests,
+ * opens files and transfer sockets, and hands each new transfer to a worker
+ * (itself included) through that worker's inbox. From then on the transfer,
+ * its socket and its deadline belong to that worker alone, so the DATA/ACK
+ * path takes no lock. Single-port mode has one worker (every packet arrives
+ * on the listener).
+ */
+struct worker {
+    struct tftp_server *s;
+    int ep_fd;
+    struct base_thread th; /* the thread and its stop eventfd */
+    int inbox_fd;          /* eventfd: the inbox has transfers */
+    pthread_mutex_t inbox_lock;
+    struct transfer *inbox; /* guarded by inbox_lock */
+    struct transfer **heap; /* min-heap on deadline; this worker's transfers */
+    size_t n_heap;
+    struct transfer *dead; /* finished transfers awaiting free() */
+    uint8_t *rx, *tx;
+};
+
 struct tftp_server {
     struct tftp_limits limits;
     struct tftp_path_policy policy;
     bool single_port;
     size_t max_transfers;
     char ifname[IF_NAMESIZE];
-    int dir_fd, fd, ep_fd;
-    struct base_thread th; /* the serving thread and its stop eventfd */
+    int dir_fd, fd;
     uint16_t port;
-    struct transfer **heap; /* min-heap on deadline; holds every running transfer */
-    size_t n_heap;
-    struct transfer *dead; /* finished transfers awaiting free() */
-    uint8_t *rx, *tx;
     size_t tx_cap;
+    struct worker *workers;
+    size_t n_workers, next_worker;
+    bool started;
     struct counters c;
 };
 
-/* epoll tags for the two non-transfer descriptors. */
-static char tag_listener, tag_stop;
+/* epoll tags for the non-transfer descriptors. */
+static char tag_listener, tag_stop, tag_inbox;
 
 static uint64_t now_ms(void)
 {
@@ -78,7 +100,7 @@ static void add(atomic_uint_fast64_t *c, uint64_t n)
 
 /* ---- deadline heap ---- */
 
-static void heap_swap(struct tftp_server *s, size_t a, size_t b)
+static void heap_swap(struct worker *s, size_t a, size_t b)
 {
     struct transfer *t = s->heap[a];
     s->heap[a] = s->heap[b];
@@ -87,7 +109,7 @@ static void heap_swap(struct tftp_server *s, size_t a, size_t b)
     s->heap[b]->heap_idx = b;
 }
 
-static void heap_fix(struct tftp_server *s, size_t i)
+static void heap_fix(struct worker *s, size_t i)
 {
     while (i > 0 && s->heap[(i - 1) / 2]->deadline > s->heap[i]->deadline) {
         heap_swap(s, i, (i - 1) / 2);
@@ -106,7 +128,7 @@ static void heap_fix(struct tftp_server *s, size_t i)
     }
 }
 
-static void heap_remove(struct tftp_server *s, struct transfer *t)
+static void heap_remove(struct worker *s, struct transfer *t)
 {
     size_t i = t->heap_idx;
     s->n_heap--;
@@ -155,6 +177,37 @@ static int epoll_add(int ep, int fd, void *ptr)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+static size_t default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (size_t)n;
+}
+
+static int worker_init(struct tftp_server *s, struct worker *w)
+{
+    w->s = s;
+    w->ep_fd = w->inbox_fd = -1;
+    w->th = BASE_THREAD_INIT;
+    pthread_mutex_init(&w->inbox_lock, NULL);
+    w->rx = malloc(MAX_DGRAM);
+    w->tx = malloc(s->tx_cap);
+    w->heap = calloc(s->max_transfers, sizeof(*w->heap));
+    if (!w->rx || !w->tx || !w->heap)
+        return -ENOMEM;
+    if (base_thread_init(&w->th) < 0)
+        return -errno;
+    w->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (w->ep_fd < 0)
+        return -errno;
+    w->inbox_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (w->inbox_fd < 0)
+        return -errno;
+    int r = epoll_add(w->ep_fd, w->th.stop_fd, &tag_stop);
+    if (r == 0)
+        r = epoll_add(w->ep_fd, w->inbox_fd, &tag_inbox);
+    return r;
+}
+
 int tftp_server_new(struct tftp_server **ret, const struct tftp_server_opts *opts)
 {
     assert_return(ret && opts && opts->ipxe_dir && opts->ipxe_dir[0], -EINVAL);
@@ -163,11 +216,12 @@ int tftp_server_new(struct tftp_server **ret, const struct tftp_server_opts *opt
         return -EINVAL;
     if (opts->bind_interface && strlen(opts->bind_interface) >= IF_NAMESIZE)
         return -EINVAL;
+    if (opts->workers > WORKERS_MAX)
+        return -EINVAL;
     struct tftp_server *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->dir_fd = s->fd = s->ep_fd = -1;
-    s->th = BASE_THREAD_INIT;
+    s->dir_fd = s->fd = -1;
     s->limits = lim;
     s->policy = (struct tftp_path_policy){.ipxe_files = opts->ipxe_files, .serve_assets = false};
     s->single_port = opts->single_port;
@@ -178,22 +232,24 @@ int tftp_server_new(struct tftp_server **ret, const struct tftp_server_opts *opt
     if (s->tx_cap < 1024)
         s->tx_cap = 1024;
     int r;
-    s->rx = malloc(MAX_DGRAM);
-    s->tx = malloc(s->tx_cap);
-    s->heap = calloc(s->max_transfers, sizeof(*s->heap));
-    if (!s->rx || !s->tx || !s->heap) {
-        r = -ENOMEM;
-        goto fail;
+    size_t n = s->single_port ? 1 : opts->workers ? opts->workers : default_workers();
+    s->workers = calloc(n, sizeof(*s->workers));
+    if (!s->workers) {
+        free(s);
+        return -ENOMEM;
     }
+    for (size_t i = 0; i < n; i++, s->n_workers++)
+        if ((r = worker_init(s, &s->workers[i])) < 0) {
+            s->n_workers++; /* partly initialised: freed like the others */
+            goto fail;
+        }
     s->dir_fd = open(opts->ipxe_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    (void)base_thread_init(&s->th);
-    s->ep_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (s->dir_fd < 0 || s->th.stop_fd < 0 || s->ep_fd < 0) {
+    if (s->dir_fd < 0) {
         r = -errno;
         goto fail;
     }
-    if ((r = open_listener(s, opts)) < 0 || (r = epoll_add(s->ep_fd, s->fd, &tag_listener)) < 0 ||
-        (r = epoll_add(s->ep_fd, s->th.stop_fd, &tag_stop)) < 0)
+    if ((r = open_listener(s, opts)) < 0 ||
+        (r = epoll_add(s->workers[0].ep_fd, s->fd, &tag_listener)) < 0)
         goto fail;
     *ret = s;
     return 0;
@@ -202,14 +258,15 @@ fail:
     return r;
 }
 
-/* ---- transfers ---- */
+/* ---- transfers (each runs on the worker that owns it) ---- */
 
-static void send_to_peer(struct tftp_server *s, struct transfer *t, const void *p, size_t n)
+static void send_to_peer(struct worker *w, struct transfer *t, const void *p, size_t n)
 {
-    ssize_t w = t->sock >= 0 ? send(t->sock, p, n, MSG_DONTWAIT)
+    struct tftp_server *s = w->s;
+    ssize_t r = t->sock >= 0 ? send(t->sock, p, n, MSG_DONTWAIT)
                              : sendto(s->fd, p, n, MSG_DONTWAIT, (struct sockaddr *)&t->peer,
                                       sizeof(t->peer));
-    if (w < 0) {
+    if (r < 0) {
         /* A full socket buffer loses the packet; the retransmit timer
          * sends it again. */
         add(&s->c.send_errors, 1);
@@ -222,37 +279,45 @@ static void send_to_peer(struct tftp_server *s, struct transfer *t, const void *
     }
 }
 
-/* Ends a transfer: out of the heap and epoll now, memory freed by
- * reap_dead() once no event of the current batch can point at it. */
-static void transfer_free(struct tftp_server *s, struct transfer *t)
+/* Releases what a transfer holds (socket, file, machine) and its slot in
+ * the active count; not its memory. */
+static void transfer_release(struct tftp_server *s, struct transfer *t)
 {
-    heap_remove(s, t);
     add(&s->c.active, (uint64_t)-1);
-    if (t->sock >= 0) {
-        (void)epoll_ctl(s->ep_fd, EPOLL_CTL_DEL, t->sock, NULL);
+    if (t->sock >= 0)
         close(t->sock);
-        t->sock = -1;
-    }
+    t->sock = -1;
     if (t->file_fd >= 0)
         close(t->file_fd);
     t->file_fd = -1;
     t->x = tftp_xfer_free(t->x);
-    t->dead = true;
-    t->next_dead = s->dead;
-    s->dead = t;
 }
 
-static void reap_dead(struct tftp_server *s)
+/* Ends a transfer: out of the heap and epoll now, memory freed by
+ * reap_dead() once no event of the current batch can point at it. */
+static void transfer_free(struct worker *w, struct transfer *t)
 {
-    while (s->dead) {
-        struct transfer *t = s->dead;
-        s->dead = t->next_dead;
+    heap_remove(w, t);
+    if (t->sock >= 0)
+        (void)epoll_ctl(w->ep_fd, EPOLL_CTL_DEL, t->sock, NULL);
+    transfer_release(w->s, t);
+    t->dead = true;
+    t->next_dead = w->dead;
+    w->dead = t;
+}
+
+static void reap_dead(struct worker *w)
+{
+    while (w->dead) {
+        struct transfer *t = w->dead;
+        w->dead = t->next_dead;
         free(t);
     }
 }
 
-static void transfer_finish(struct tftp_server *s, struct transfer *t)
+static void transfer_finish(struct worker *w, struct transfer *t)
 {
+    struct tftp_server *s = w->s;
     char who[INET_ADDRSTRLEN];
     int err = tftp_xfer_get_error(t->x);
     const struct tftp_xfer_stats *st = tftp_xfer_get_stats(t->x);
@@ -269,41 +334,42 @@ static void transfer_finish(struct tftp_server *s, struct transfer *t)
     }
     /* Out of "active" before it counts as finished, so a reader that sees
      * it finished never sees it still active. */
-    transfer_free(s, t);
+    transfer_free(w, t);
     add(err == 0 ? &s->c.done : &s->c.failed, 1);
 }
 
 /* Sends whatever the machine has queued, then reschedules or finishes. */
-static void transfer_pump(struct tftp_server *s, struct transfer *t)
+static void transfer_pump(struct worker *w, struct transfer *t)
 {
     size_t n;
-    while (tftp_xfer_next_packet(t->x, s->tx, s->tx_cap, &n) == 0)
-        send_to_peer(s, t, s->tx, n);
+    while (tftp_xfer_next_packet(t->x, w->tx, w->s->tx_cap, &n) == 0)
+        send_to_peer(w, t, w->tx, n);
     if (tftp_xfer_done(t->x)) {
-        transfer_finish(s, t);
+        transfer_finish(w, t);
         return;
     }
     t->deadline = tftp_xfer_next_timeout_ms(t->x);
-    heap_fix(s, t->heap_idx);
+    heap_fix(w, t->heap_idx);
 }
 
-static void transfer_input(struct tftp_server *s, struct transfer *t, const void *p, size_t n)
+static void transfer_input(struct worker *w, struct transfer *t, const void *p, size_t n)
 {
     int r = tftp_xfer_handle_packet(t->x, p, n, now_ms());
     if (r > 0 || r == -ECONNRESET)
-        transfer_pump(s, t);
+        transfer_pump(w, t);
 }
 
-static void send_error(struct tftp_server *s,
+static void send_error(struct worker *w,
                        const struct sockaddr_in *peer,
                        enum tftp_error_code code,
                        const char *msg)
 {
+    struct tftp_server *s = w->s;
     size_t n;
     if (code < _TFTP_ERROR_MAX)
         add(&s->c.refused[code], 1);
-    if (tftp_packet_write_error(s->tx, s->tx_cap, code, msg, &n) == 0 &&
-        sendto(s->fd, s->tx, n, MSG_DONTWAIT, (const struct sockaddr *)peer, sizeof(*peer)) < 0)
+    if (tftp_packet_write_error(w->tx, s->tx_cap, code, msg, &n) == 0 &&
+        sendto(s->fd, w->tx, n, MSG_DONTWAIT, (const struct sockaddr *)peer, sizeof(*peer)) < 0)
         add(&s->c.send_errors, 1);
 }
 
@@ -355,28 +421,98 @@ open_transfer_socket(struct tftp_server *s, const struct sockaddr_in *peer, stru
     return TAKE_FD(fd);
 }
 
-static void start_transfer(struct tftp_server *s,
+/* Makes t one of w's transfers and sends its first packet. On w's thread. */
+static void transfer_adopt(struct worker *w, struct transfer *t)
+{
+    if (t->sock >= 0) {
+        int r = epoll_add(w->ep_fd, t->sock, t);
+        if (r < 0) {
+            add(&w->s->c.failed, 1);
+            transfer_release(w->s, t);
+            free(t);
+            return;
+        }
+    }
+    t->heap_idx = w->n_heap;
+    t->deadline = UINT64_MAX;
+    w->heap[w->n_heap++] = t;
+    transfer_pump(w, t);
+}
+
+/* Hands t to the next worker (round robin); the listener's own worker
+ * adopts directly. */
+static void transfer_dispatch(struct worker *lw, struct transfer *t)
+{
+    struct tftp_server *s = lw->s;
+    struct worker *w = &s->workers[s->next_worker++ % s->n_workers];
+    if (w == lw) {
+        transfer_adopt(w, t);
+        return;
+    }
+    pthread_mutex_lock(&w->inbox_lock);
+    t->next_inbox = w->inbox;
+    w->inbox = t;
+    pthread_mutex_unlock(&w->inbox_lock);
+    uint64_t one = 1;
+    if (write(w->inbox_fd, &one, sizeof(one)) < 0) {
+        /* Only EAGAIN (the counter is saturated): the worker is woken
+         * already. */
+    }
+}
+
+static void inbox_readable(struct worker *w)
+{
+    uint64_t v;
+    if (read(w->inbox_fd, &v, sizeof(v)) < 0) {
+        /* EAGAIN: a racing wakeup; the list below is the truth. */
+    }
+    pthread_mutex_lock(&w->inbox_lock);
+    struct transfer *list = w->inbox;
+    w->inbox = NULL;
+    pthread_mutex_unlock(&w->inbox_lock);
+    while (list) {
+        struct transfer *t = list;
+        list = t->next_inbox;
+        t->next_inbox = NULL;
+        transfer_adopt(w, t);
+    }
+}
+
+/* Reserves a slot under max_transfers across every worker. */
+static bool slot_reserve(struct tftp_server *s)
+{
+    uint64_t was = atomic_fetch_add_explicit(&s->c.active, 1, memory_order_relaxed);
+    if (was < s->max_transfers)
+        return true;
+    add(&s->c.active, (uint64_t)-1);
+    return false;
+}
+
+static void start_transfer(struct worker *w,
                            const struct tftp_request *req,
                            const struct sockaddr_in *peer,
                            struct in_addr local)
 {
+    struct tftp_server *s = w->s;
     char name[64];
     uint64_t size = 0;
     int r;
-    if (s->n_heap >= s->max_transfers) {
+    if (!slot_reserve(s)) {
         add(&s->c.busy, 1);
-        send_error(s, peer, TFTP_ERROR_UNDEFINED, "server busy");
+        send_error(w, peer, TFTP_ERROR_UNDEFINED, "server busy");
         return;
     }
     int fd = open_file(s, req, name, sizeof(name), &size);
     if (fd < 0) {
-        send_error(s, peer, tftp_error_code_from_errno(fd), NULL);
+        add(&s->c.active, (uint64_t)-1);
+        send_error(w, peer, tftp_error_code_from_errno(fd), NULL);
         return;
     }
     struct transfer *t = calloc(1, sizeof(*t));
     if (!t) {
         close(fd);
-        send_error(s, peer, TFTP_ERROR_UNDEFINED, "out of memory");
+        add(&s->c.active, (uint64_t)-1);
+        send_error(w, peer, TFTP_ERROR_UNDEFINED, "out of memory");
         return;
     }
     t->file_fd = fd;
@@ -387,72 +523,67 @@ static void start_transfer(struct tftp_server *s,
     r = tftp_xfer_new(&t->x, req, &s->limits, size, tftp_read_pread, &t->file_fd, t->started_ms);
     if (r == 0 && !s->single_port) {
         t->sock = open_transfer_socket(s, peer, local);
-        r = t->sock < 0 ? t->sock : epoll_add(s->ep_fd, t->sock, t);
+        r = t->sock < 0 ? t->sock : 0;
     }
     if (r < 0) {
-        if (t->sock >= 0)
-            close(t->sock);
-        close(t->file_fd);
-        tftp_xfer_free(t->x);
+        transfer_release(s, t);
         free(t);
-        send_error(s, peer, tftp_error_code_from_errno(r), NULL);
+        send_error(w, peer, tftp_error_code_from_errno(r), NULL);
         return;
     }
-    t->heap_idx = s->n_heap;
-    t->deadline = UINT64_MAX;
-    s->heap[s->n_heap++] = t;
     add(&s->c.started, 1);
-    add(&s->c.active, 1);
-    transfer_pump(s, t);
+    transfer_dispatch(w, t);
 }
 
 /* Single-port mode: the running transfer of this peer, or NULL. Linear in
  * the number of transfers, which max_transfers bounds. */
-static struct transfer *find_by_peer(struct tftp_server *s, const struct sockaddr_in *peer)
+static struct transfer *find_by_peer(struct worker *w, const struct sockaddr_in *peer)
 {
-    for (size_t i = 0; i < s->n_heap; i++)
-        if (s->heap[i]->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
-            s->heap[i]->peer.sin_port == peer->sin_port)
-            return s->heap[i];
+    for (size_t i = 0; i < w->n_heap; i++)
+        if (w->heap[i]->peer.sin_addr.s_addr == peer->sin_addr.s_addr &&
+            w->heap[i]->peer.sin_port == peer->sin_port)
+            return w->heap[i];
     return NULL;
 }
 
-static void listener_datagram(struct tftp_server *s,
+static void listener_datagram(struct worker *w,
                               size_t n,
                               const struct sockaddr_in *peer,
                               struct in_addr local)
 {
+    struct tftp_server *s = w->s;
     if (s->single_port) {
-        struct transfer *t = find_by_peer(s, peer);
+        struct transfer *t = find_by_peer(w, peer);
         if (t) {
-            transfer_input(s, t, s->rx, n);
+            transfer_input(w, t, w->rx, n);
             return;
         }
     }
     struct tftp_request req;
     struct tftp_parse_error why = {0};
-    int r = tftp_request_parse(s->rx, n, &req, &why);
+    int r = tftp_request_parse(w->rx, n, &req, &why);
     if (r == -EBADMSG || r == -EINVAL) {
         add(&s->c.malformed, 1); /* no answer: it may not even be TFTP */
         return;
     }
     add(&s->c.requests, 1);
     if (r < 0) {
-        send_error(s, peer, tftp_error_code_from_errno(r), why.reason);
+        send_error(w, peer, tftp_error_code_from_errno(r), why.reason);
         return;
     }
-    start_transfer(s, &req, peer, local);
+    start_transfer(w, &req, peer, local);
 }
 
-static void listener_readable(struct tftp_server *s)
+static void listener_readable(struct worker *w)
 {
+    struct tftp_server *s = w->s;
     for (int i = 0; i < RECV_BATCH; i++) {
         union {
             char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
             struct cmsghdr align;
         } control;
         struct sockaddr_in peer;
-        struct iovec iov = {.iov_base = s->rx, .iov_len = MAX_DGRAM - 1};
+        struct iovec iov = {.iov_base = w->rx, .iov_len = MAX_DGRAM - 1};
         struct msghdr mh = {.msg_name = &peer,
                             .msg_namelen = sizeof(peer),
                             .msg_iov = &iov,
@@ -473,48 +604,48 @@ static void listener_readable(struct tftp_server *s)
             add(&s->c.malformed, 1);
             continue;
         }
-        s->rx[n] = 0;
-        listener_datagram(s, (size_t)n, &peer, local);
+        w->rx[n] = 0;
+        listener_datagram(w, (size_t)n, &peer, local);
     }
 }
 
-static void transfer_readable(struct tftp_server *s, struct transfer *t)
+static void transfer_readable(struct worker *w, struct transfer *t)
 {
     for (int i = 0; i < RECV_BATCH; i++) {
-        ssize_t n = recv(t->sock, s->rx, MAX_DGRAM - 1, MSG_DONTWAIT);
+        ssize_t n = recv(t->sock, w->rx, MAX_DGRAM - 1, MSG_DONTWAIT);
         if (n < 0)
             return; /* EAGAIN, or ICMP port unreachable: the timer decides */
-        int r = tftp_xfer_handle_packet(t->x, s->rx, (size_t)n, now_ms());
+        int r = tftp_xfer_handle_packet(t->x, w->rx, (size_t)n, now_ms());
         if (r > 0 || r == -ECONNRESET) {
-            transfer_pump(s, t); /* may free t */
+            transfer_pump(w, t); /* may free t */
             return;
         }
     }
 }
 
-static void run_timers(struct tftp_server *s)
+static void run_timers(struct worker *w)
 {
     uint64_t now = now_ms();
-    while (s->n_heap > 0 && s->heap[0]->deadline <= now) {
-        struct transfer *t = s->heap[0];
+    while (w->n_heap > 0 && w->heap[0]->deadline <= now) {
+        struct transfer *t = w->heap[0];
         int r = tftp_xfer_handle_timeout(t->x, now);
         if (r != 0)
-            add(&s->c.timeouts, 1);
+            add(&w->s->c.timeouts, 1);
         if (r == 0 && !tftp_xfer_done(t->x) && tftp_xfer_next_timeout_ms(t->x) <= now) {
             /* The machine did not move its deadline: never spin. */
             t->deadline = now + 1;
-            heap_fix(s, 0);
+            heap_fix(w, 0);
             continue;
         }
-        transfer_pump(s, t);
+        transfer_pump(w, t);
     }
 }
 
-static int next_wait_ms(struct tftp_server *s)
+static int next_wait_ms(struct worker *w)
 {
-    if (s->n_heap == 0)
+    if (w->n_heap == 0)
         return -1;
-    uint64_t now = now_ms(), d = s->heap[0]->deadline;
+    uint64_t now = now_ms(), d = w->heap[0]->deadline;
     if (d <= now)
         return 0;
     return d - now > 60000 ? 60000 : (int)(d - now);
@@ -522,43 +653,79 @@ static int next_wait_ms(struct tftp_server *s)
 
 static void *serve(void *arg)
 {
-    struct tftp_server *s = arg;
+    struct worker *w = arg;
     struct epoll_event ev[EPOLL_BATCH];
     for (;;) {
-        int n = epoll_wait(s->ep_fd, ev, EPOLL_BATCH, next_wait_ms(s));
+        int n = epoll_wait(w->ep_fd, ev, EPOLL_BATCH, next_wait_ms(w));
         if (n < 0 && errno != EINTR) {
-            log_error("epoll failed, TFTP server stops", LOG_ERRNO(-errno));
+            log_error("epoll failed, TFTP worker stops", LOG_ERRNO(-errno));
             break;
         }
         for (int i = 0; i < n; i++) {
             if (ev[i].data.ptr == &tag_stop)
                 return NULL;
             if (ev[i].data.ptr == &tag_listener)
-                listener_readable(s);
+                listener_readable(w);
+            else if (ev[i].data.ptr == &tag_inbox)
+                inbox_readable(w);
         }
         /* Transfers after the listener; one finished by an earlier event of
          * this batch is marked dead and skipped. */
         for (int i = 0; i < n; i++) {
             struct transfer *t = ev[i].data.ptr;
-            if (t != (void *)&tag_stop && t != (void *)&tag_listener && !t->dead)
-                transfer_readable(s, t);
+            if (t != (void *)&tag_stop && t != (void *)&tag_listener &&
+                t != (void *)&tag_inbox && !t->dead)
+                transfer_readable(w, t);
         }
-        run_timers(s);
-        reap_dead(s);
+        run_timers(w);
+        reap_dead(w);
     }
     return NULL;
-}
-
-int tftp_server_start(struct tftp_server *s)
-{
-    assert_return(s && !s->th.running, -EINVAL);
-    return base_thread_start(&s->th, serve, s);
 }
 
 int tftp_server_stop(struct tftp_server *s)
 {
     assert_return(s, -EINVAL);
-    return base_thread_stop(&s->th);
+    for (size_t i = 0; i < s->n_workers; i++)
+        (void)base_thread_stop(&s->workers[i].th);
+    s->started = false;
+    return 0;
+}
+
+int tftp_server_start(struct tftp_server *s)
+{
+    assert_return(s && !s->started, -EINVAL);
+    for (size_t i = 0; i < s->n_workers; i++) {
+        int r = base_thread_start(&s->workers[i].th, serve, &s->workers[i]);
+        if (r < 0) {
+            (void)tftp_server_stop(s);
+            return r;
+        }
+    }
+    s->started = true;
+    return 0;
+}
+
+static void worker_done(struct worker *w)
+{
+    while (w->n_heap > 0)
+        transfer_free(w, w->heap[w->n_heap - 1]);
+    reap_dead(w);
+    while (w->inbox) {
+        struct transfer *t = w->inbox;
+        w->inbox = t->next_inbox;
+        transfer_release(w->s, t);
+        free(t);
+    }
+    if (w->ep_fd >= 0)
+        close(w->ep_fd);
+    if (w->inbox_fd >= 0)
+        close(w->inbox_fd);
+    base_thread_done(&w->th);
+    pthread_mutex_destroy(&w->inbox_lock);
+    free(w->heap);
+    free(w->rx);
+    free(w->tx);
 }
 
 struct tftp_server *tftp_server_free(struct tftp_server *s)
@@ -566,19 +733,13 @@ struct tftp_server *tftp_server_free(struct tftp_server *s)
     if (!s)
         return NULL;
     (void)tftp_server_stop(s);
-    while (s->n_heap > 0)
-        transfer_free(s, s->heap[s->n_heap - 1]);
-    reap_dead(s);
-    if (s->ep_fd >= 0)
-        close(s->ep_fd);
+    for (size_t i = 0; i < s->n_workers; i++)
+        worker_done(&s->workers[i]);
+    free(s->workers);
     if (s->fd >= 0)
         close(s->fd);
-    base_thread_done(&s->th);
     if (s->dir_fd >= 0)
         close(s->dir_fd);
-    free(s->heap);
-    free(s->rx);
-    free(s->tx);
     free(s);
     return NULL;
 }
@@ -586,6 +747,11 @@ struct tftp_server *tftp_server_free(struct tftp_server *s)
 int tftp_server_port(const struct tftp_server *s)
 {
     return s ? (int)s->port : -1;
+}
+
+size_t tftp_server_workers(const struct tftp_server *s)
+{
+    return s ? s->n_workers : 0;
 }
 
 int tftp_server_get_stats(const struct tftp_server *s, struct tftp_server_stats *ret)

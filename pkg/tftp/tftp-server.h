@@ -13,9 +13,14 @@
  * basename policy of tftp_path_map(); writes, traversal and unknown names
  * get a TFTP ERROR packet.
  *
- * Threads: tftp_server_start() runs the loop in a new thread that owns
- * every socket and transfer; tftp_server_get_stats() may be called from any
- * thread; new/start/stop/free belong to one owner thread.
+ * Threads: tftp_server_start() runs `workers` loop threads. The first also
+ * owns the listener: it answers requests and hands every new transfer to a
+ * worker in turn (itself included); a transfer, its socket and its timer
+ * then belong to that worker alone, so the DATA/ACK path takes no lock and
+ * concurrent transfers spread over the cores. Single-port mode runs one
+ * worker (every packet arrives on the listener). tftp_server_get_stats()
+ * may be called from any thread; new/start/stop/free belong to one owner
+ * thread.
  */
 
 #include <netinet/in.h>
@@ -37,6 +42,7 @@ struct tftp_server_opts {
     const struct tftp_limits *limits; /* NULL = TFTP_LIMITS_DEFAULT */
     bool single_port;                 /* answer from the listening socket (no ephemeral ports) */
     size_t max_transfers;             /* concurrent transfers; 0 = 1024; more get ERROR 0 */
+    size_t workers; /* serving threads; 0 = one per online CPU, at most 8; 1 in single-port mode */
 };
 
 /* Counters since tftp_server_new(); a snapshot (each field read atomically). */
@@ -60,16 +66,17 @@ struct tftp_server_stats {
  * Creates the server, opens ipxe_dir and binds the listener. Returns 0 and
  * *ret, -EINVAL (NULL/empty ipxe_dir, bad limits, an interface name too
  * long), -ENOENT/-ENOTDIR (ipxe_dir), -ENODEV (no such interface),
- * -EACCES (port 69 needs CAP_NET_BIND_SERVICE), -EADDRINUSE, -ENOMEM.
+ * -EACCES (port 69 needs CAP_NET_BIND_SERVICE), -EADDRINUSE, -ENOMEM;
+ * -EINVAL also for more than 8 workers.
  * *ret is written only on success.
  */
 int tftp_server_new(struct tftp_server **ret, const struct tftp_server_opts *opts);
 
-/* Starts the loop thread. 0, -EINVAL (NULL or started) or the
- * pthread_create error. */
+/* Starts the worker threads. 0, -EINVAL (NULL or started) or the
+ * pthread_create error (then none runs). */
 int tftp_server_start(struct tftp_server *s);
 
-/* Stops and joins the loop thread, abandoning running transfers
+/* Stops and joins the worker threads, abandoning running transfers
  * (idempotent). Returns 0 or -EINVAL. */
 int tftp_server_stop(struct tftp_server *s);
 
@@ -81,6 +88,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct tftp_server *, tftp_server_free)
 
 /* The listener's UDP port; -1 for NULL. */
 int tftp_server_port(const struct tftp_server *s);
+
+/* The number of serving threads; 0 for NULL. */
+size_t tftp_server_workers(const struct tftp_server *s);
 
 /* Copies the counters. Thread-safe. Returns 0 or -EINVAL. */
 int tftp_server_get_stats(const struct tftp_server *s, struct tftp_server_stats *ret);

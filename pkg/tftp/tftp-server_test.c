@@ -29,7 +29,12 @@ struct rig {
     struct sockaddr_in to; /* the listener */
 };
 
-static void rig_up(struct rig *r, size_t size, bool single_port, const struct tftp_limits *lim)
+static void rig_up_workers(struct rig *r,
+                           size_t size,
+                           bool single_port,
+                           const struct tftp_limits *lim,
+                           size_t workers,
+                           size_t max_transfers)
 {
     snprintf(r->dir, sizeof(r->dir), "/tmp/tftp-server-test-XXXXXX");
     assert_non_null(mkdtemp(r->dir));
@@ -49,6 +54,8 @@ static void rig_up(struct rig *r, size_t size, bool single_port, const struct tf
             .port_zero = true,
             .single_port = single_port,
             .limits = lim,
+            .workers = workers,
+            .max_transfers = max_transfers,
     };
     assert_int_equal(tftp_server_new(&r->srv, &o), 0);
     assert_int_equal(tftp_server_start(r->srv), 0);
@@ -56,6 +63,11 @@ static void rig_up(struct rig *r, size_t size, bool single_port, const struct tf
     r->to = (struct sockaddr_in){.sin_family = AF_INET,
                                  .sin_addr = {htonl(INADDR_LOOPBACK)},
                                  .sin_port = htons((uint16_t)tftp_server_port(r->srv))};
+}
+
+static void rig_up(struct rig *r, size_t size, bool single_port, const struct tftp_limits *lim)
+{
+    rig_up_workers(r, size, single_port, lim, 0, 0);
 }
 
 static void rig_down(struct rig *r)
@@ -240,6 +252,127 @@ static void test_tftp_server_errors(void **state)
     rig_down(&r);
 }
 
+/* A client socket of its own (its own transfer ID) aimed at r's listener. */
+static int client_socket(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void client_rrq(struct rig *r, int fd)
+{
+    static const uint8_t rrq[] = "\0\001undionly.kpxe\0octet";
+    assert_int_equal(sendto(fd, rrq, sizeof(rrq), 0, (struct sockaddr *)&r->to, sizeof(r->to)),
+                     (ssize_t)sizeof(rrq));
+}
+
+static ssize_t client_recv(int fd, uint8_t *buf, size_t cap, struct sockaddr_in *from)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    socklen_t fl = sizeof(*from);
+    if (poll(&p, 1, 5000) != 1)
+        return -ETIMEDOUT;
+    return recvfrom(fd, buf, cap, 0, (struct sockaddr *)from, &fl);
+}
+
+/* Several clients in lock step at once, served by several workers: every
+ * byte of every transfer arrives in order, and the counters add up. */
+static void test_tftp_server_workers_concurrent(void **state)
+{
+    (void)state;
+    enum { CLIENTS = 7 };
+    static const size_t worker_counts[] = {1, 2, 3};
+    for (size_t w = 0; w < ARRAY_SIZE(worker_counts); w++) {
+        struct rig r;
+        rig_up_workers(&r, 20000, false, NULL, worker_counts[w], 0);
+        assert_int_equal(tftp_server_workers(r.srv), worker_counts[w]);
+        int fd[CLIENTS];
+        size_t got[CLIENTS] = {0};
+        uint16_t expect[CLIENTS];
+        bool done[CLIENTS] = {false};
+        for (size_t c = 0; c < CLIENTS; c++) {
+            fd[c] = client_socket();
+            expect[c] = 1;
+            client_rrq(&r, fd[c]);
+        }
+        for (size_t left = CLIENTS; left > 0;) {
+            for (size_t c = 0; c < CLIENTS; c++) {
+                if (done[c])
+                    continue;
+                uint8_t buf[600];
+                struct sockaddr_in peer;
+                ssize_t n = client_recv(fd[c], buf, sizeof(buf), &peer);
+                assert_true(n >= 4);
+                assert_int_equal(buf[1], TFTP_OP_DATA);
+                uint16_t block = (uint16_t)(buf[2] << 8 | buf[3]);
+                if (block != expect[c])
+                    continue; /* a resend of the previous block */
+                size_t len = (size_t)n - 4;
+                assert_true(got[c] + len <= r.size);
+                assert_memory_equal(buf + 4, r.file + got[c], len);
+                got[c] += len;
+                uint8_t a[4] = {0, TFTP_OP_ACK, (uint8_t)(block >> 8), (uint8_t)block};
+                assert_int_equal(sendto(fd[c], a, 4, 0, (struct sockaddr *)&peer, sizeof(peer)),
+                                 4);
+                expect[c]++;
+                if (len < 512) {
+                    done[c] = true;
+                    left--;
+                }
+            }
+        }
+        struct tftp_server_stats st = {0};
+        for (int i = 0; i < 500 && st.transfers_done < CLIENTS; i++) {
+            assert_int_equal(tftp_server_get_stats(r.srv, &st), 0);
+            if (st.transfers_done < CLIENTS)
+                (void)poll(NULL, 0, 10);
+        }
+        for (size_t c = 0; c < CLIENTS; c++) {
+            assert_int_equal(got[c], r.size);
+            close(fd[c]);
+        }
+        assert_int_equal(st.transfers_started, CLIENTS);
+        assert_int_equal(st.transfers_done, CLIENTS);
+        assert_int_equal(st.transfers_failed, 0);
+        assert_int_equal(st.active, 0);
+        rig_down(&r);
+    }
+}
+
+/* max_transfers holds across workers: with two transfers running on two
+ * workers, a third request gets ERROR 0 "server busy". */
+static void test_tftp_server_busy_across_workers(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_up_workers(&r, 5000, false, NULL, 2, 2);
+    int fd[3];
+    uint8_t buf[600];
+    struct sockaddr_in peer;
+    for (size_t c = 0; c < 2; c++) {
+        fd[c] = client_socket();
+        client_rrq(&r, fd[c]);
+        ssize_t n = client_recv(fd[c], buf, sizeof(buf), &peer);
+        assert_true(n >= 4);
+        assert_int_equal(buf[1], TFTP_OP_DATA); /* running, not acknowledged */
+    }
+    fd[2] = client_socket();
+    client_rrq(&r, fd[2]);
+    ssize_t n = client_recv(fd[2], buf, sizeof(buf), &peer);
+    assert_true(n >= 4);
+    assert_int_equal(buf[1], TFTP_OP_ERROR);
+    assert_int_equal(buf[2] << 8 | buf[3], TFTP_ERROR_UNDEFINED);
+    struct tftp_server_stats st;
+    assert_int_equal(tftp_server_get_stats(r.srv, &st), 0);
+    assert_int_equal(st.busy, 1);
+    assert_int_equal(st.active, 2);
+    assert_int_equal(st.transfers_started, 2);
+    for (size_t c = 0; c < 3; c++)
+        close(fd[c]);
+    rig_down(&r); /* abandons the two running transfers */
+}
+
 static void test_tftp_server_new_rejects(void **state)
 {
     (void)state;
@@ -259,8 +392,26 @@ static void test_tftp_server_new_rejects(void **state)
                                                                     .port_zero = true,
                                                                     .bind_interface = "nosuchif0"}),
                      -ENODEV);
+    assert_int_equal(tftp_server_new(&s, &(struct tftp_server_opts){.ipxe_dir = "/tmp",
+                                                                    .port_zero = true,
+                                                                    .workers = 9}),
+                     -EINVAL);
     assert_null(s);
     assert_null(tftp_server_free(NULL));
+    assert_int_equal(tftp_server_workers(NULL), 0);
+    /* Single-port mode has one worker whatever is asked; 0 = per CPU. */
+    assert_int_equal(tftp_server_new(&s, &(struct tftp_server_opts){.ipxe_dir = "/tmp",
+                                                                    .port_zero = true,
+                                                                    .single_port = true,
+                                                                    .workers = 4}),
+                     0);
+    assert_int_equal(tftp_server_workers(s), 1);
+    s = tftp_server_free(s);
+    assert_int_equal(tftp_server_new(&s, &(struct tftp_server_opts){.ipxe_dir = "/tmp",
+                                                                    .port_zero = true}),
+                     0);
+    assert_true(tftp_server_workers(s) >= 1 && tftp_server_workers(s) <= 8);
+    s = tftp_server_free(s);
 }
 
 int main(void)
@@ -268,6 +419,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_tftp_server_transfers),
             cmocka_unit_test(test_tftp_server_errors),
+            cmocka_unit_test(test_tftp_server_workers_concurrent),
+            cmocka_unit_test(test_tftp_server_busy_across_workers),
             cmocka_unit_test(test_tftp_server_new_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
