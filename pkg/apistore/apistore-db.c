@@ -4,10 +4,13 @@
  * cache, the meta table and the SQLite error mapping.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -297,25 +300,27 @@ static int check_journal_mode(sqlite3 *db)
  * Checkpoints run every 4000 WAL pages (16 MiB with 4 KiB pages) instead of
  * SQLite's 1000: a write touches about four pages (objects row and key index,
  * events row and key index), and checkpointing four times less often roughly
- * doubles create throughput. journal_size_limit trims the WAL file back to
- * 64 MiB after a checkpoint if it ever grew past that.
+ * doubles create throughput. They run on a helper thread with its own
+ * connection (apistore-checkpoint.c); wal_autocheckpoint stays as the policy
+ * of a store without the helper. journal_size_limit trims the WAL file back
+ * to 64 MiB after a checkpoint if it ever grew past that.
  *
- * locking_mode=EXCLUSIVE: the revision counter lives in this process, so a
- * second writer would break it. The lock is taken by the schema transaction
- * below and kept until close; it also keeps the WAL index in heap memory.
+ * One process per database: the revision counter lives in this process, so
+ * a second writer would break it. An flock() on the database file, taken at
+ * open and held until close, keeps a second process out (locking_mode stays
+ * NORMAL so that the checkpointer's connection can share the file).
  */
 static int setup_pragmas(sqlite3 *db, const struct apistore_opts *opts)
 {
     char sql[256];
     int n = snprintf(sql, sizeof(sql),
-                     "PRAGMA locking_mode = EXCLUSIVE;"
                      "PRAGMA journal_mode = WAL;"
                      "PRAGMA synchronous = %s;"
                      "PRAGMA cache_size = -16384;"
                      "PRAGMA temp_store = MEMORY;"
-                     "PRAGMA wal_autocheckpoint = 4000;"
+                     "PRAGMA wal_autocheckpoint = %d;"
                      "PRAGMA journal_size_limit = 67108864;",
-                     opts->sync_full ? "FULL" : "NORMAL");
+                     opts->sync_full ? "FULL" : "NORMAL", APISTORE_CHECKPOINT_PAGES);
     if (n < 0 || (size_t)n >= sizeof(sql))
         return -EINVAL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -376,6 +381,30 @@ static int prepare_statements(struct apistore *s)
     return 0;
 }
 
+/*
+ * Takes the flock() that keeps a second process off the database file,
+ * retrying for up to busy_ms; -EBUSY when another process keeps it. Nothing
+ * to do for an in-memory database.
+ */
+static int lock_database(struct apistore *s, uint32_t busy_ms)
+{
+    const char *path = sqlite3_db_filename(s->db, "main");
+    if (!path || !path[0])
+        return 0;
+    s->lock_fd = open(path, O_RDWR | O_CLOEXEC);
+    if (s->lock_fd < 0)
+        return -errno;
+    for (uint32_t waited = 0;; waited += 10) {
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -errno;
+        if (waited >= busy_ms)
+            return -EBUSY;
+        (void)nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+}
+
 static void apistore_freep(struct apistore **p)
 {
     apistore_free(*p);
@@ -394,6 +423,7 @@ int apistore_open(struct apistore **ret, const struct apistore_opts *opts)
     s->retain_min = opts->retain_min ? opts->retain_min : APISTORE_RETAIN_MIN_DEFAULT;
     s->window_sec = opts->window_sec ? opts->window_sec : APISTORE_WINDOW_SEC_DEFAULT;
     apistore_set_clock(s, NULL, NULL);
+    s->lock_fd = -1;
 
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(opts->path, &s->db, flags, NULL);
@@ -405,7 +435,10 @@ int apistore_open(struct apistore **ret, const struct apistore_opts *opts)
     if (rc != SQLITE_OK)
         return apistore_sql_errno(rc);
 
-    int r = setup_pragmas(s->db, opts);
+    int r = lock_database(s, busy);
+    if (r < 0)
+        return r;
+    r = setup_pragmas(s->db, opts);
     if (r < 0)
         return r;
     r = setup_schema(s->db);
@@ -420,6 +453,9 @@ int apistore_open(struct apistore **ret, const struct apistore_opts *opts)
     r = apistore_refresh_db_bytes(s);
     if (r < 0)
         return r;
+    r = apistore_ckpt_start(s, opts->sync_full);
+    if (r < 0)
+        return r;
 
     *ret = TAKE_PTR(s);
     return 0;
@@ -429,9 +465,14 @@ struct apistore *apistore_free(struct apistore *s)
 {
     if (!s)
         return NULL;
+    /* The checkpointer's connection goes first: the last one to close
+     * checkpoints the whole WAL and removes it. */
+    apistore_ckpt_stop(s);
     for (size_t i = 0; i < _STMT_MAX; i++)
         (void)sqlite3_finalize(s->stmt[i]);
     (void)sqlite3_close_v2(s->db);
+    if (s->lock_fd >= 0)
+        (void)close(s->lock_fd);
     free(s->subs);
     free(s);
     return NULL;

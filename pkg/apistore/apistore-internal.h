@@ -45,8 +45,18 @@ struct apistore_sub {
 /* Clock seam: returns CLOCK_REALTIME seconds (event timestamps). */
 typedef int64_t (*apistore_clock_fn)(void *userdata);
 
+struct apistore_ckpt;
+
+/* WAL frames at which the background checkpointer is woken, and at which the
+ * committing thread checkpoints itself because the WAL could not start over
+ * (apistore-checkpoint.c). */
+#define APISTORE_CHECKPOINT_PAGES 4000
+#define APISTORE_WAL_MAX_PAGES    (16 * APISTORE_CHECKPOINT_PAGES)
+
 struct apistore {
     sqlite3 *db;
+    struct apistore_ckpt *ckpt; /* NULL for an in-memory database */
+    int lock_fd;                /* holds the flock() that keeps one process per file, or -1 */
     sqlite3_stmt *stmt[_STMT_MAX];
 
     uint64_t rev;       /* last committed revision */
@@ -141,6 +151,20 @@ int apistore_object_stamp(json_t *obj,
                           char **ret_labels,
                           json_t **ret_saved);
 void apistore_object_restore(json_t *obj, json_t *saved);
+
+/*
+ * Background checkpoints (apistore-checkpoint.c). apistore_ckpt_start() opens
+ * the helper's connection, starts its thread and installs the WAL hook on
+ * s->db; 0 (also for an in-memory database, where nothing is started),
+ * -ENOMEM, -errno from pthreads or -EIO from SQLite. apistore_ckpt_stop()
+ * removes the hook, joins the thread and closes its connection; NULL-safe.
+ * apistore_ckpt_wait() waits until no checkpoint is asked for or running and
+ * returns how many the helper ran; -ENOENT without a helper, or the -errno of
+ * its last checkpoint when that failed.
+ */
+int apistore_ckpt_start(struct apistore *s, bool sync_full);
+void apistore_ckpt_stop(struct apistore *s);
+int apistore_ckpt_wait(struct apistore *s, uint64_t *ret_runs);
 
 /* Guard for entry points: refuses re-entrant calls from callbacks. */
 #define APISTORE_ENTER(s)  \

@@ -87,9 +87,10 @@ struct apistore_row {
 typedef int (*apistore_row_fn)(const struct apistore_row *row, void *userdata);
 
 /* Opens (creating if needed) the database at opts->path: WAL journal,
- * synchronous NORMAL (FULL with sync_full), exclusive locking (one process per
- * database), schema created or checked, revisions loaded, statements
- * prepared. Returns 0 and *ret (free with apistore_free()), -EINVAL for bad
+ * synchronous NORMAL (FULL with sync_full), an flock() keeping one process per
+ * database, schema created or checked, revisions loaded, statements prepared,
+ * a helper thread started for checkpoints (file databases only; it never
+ * calls back). Returns 0 and *ret (free with apistore_free()), -EINVAL for bad
  * options, -ENOTSUP for a database written by a newer schema, -EBUSY when
  * another process holds the database, -ENOMEM, or -errno/-EIO from SQLite. */
 int apistore_open(struct apistore **ret, const struct apistore_opts *opts);
