@@ -45,7 +45,7 @@ anvil() {
     for _ in $(seq 100); do curl -skf "$url/readyz" >/dev/null && break; sleep 0.1; done
     KUBECONFIG=$work/$name.kubeconfig kubectl apply -f "$top/crds/tinkerbell.org_hardware.yaml" >/dev/null
     [ -f "$work/tokens.csv" ] && case " $* " in *" --token-file "*) token=$(cut -d, -f1 "$work/tokens.csv") ;; esac
-    echo "--- $name"
+    echo "--- $name (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     "$LOAD" "$url" "$pid" "$n" "$conns" "$watchers" "$work/raw.db" $token | tee "$work/$name.out"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
@@ -67,7 +67,7 @@ if [ "${BENCH_UPSTREAM:-1}" = 1 ]; then
             crd/hardware.tinkerbell.org >/dev/null
         version=$(KUBECONFIG=$u/kubeconfig kubectl version -o json 2>/dev/null |
             python3 -c 'import json,sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])')
-        echo "--- upstream (kube-apiserver $version + etcd, RSS of both)"
+        echo "--- upstream (kube-apiserver $version + etcd, RSS of both; load average $(cut -d' ' -f1-3 /proc/loadavg))"
         "$LOAD" "$(cat "$u/url")" "$(cat "$u/kube-apiserver.pid"),$(cat "$u/etcd.pid")" "$n" "$conns" \
             "$watchers" "$work/raw.db" "$(cat "$u/admin.token")" | tee "$work/upstream.out"
         "$top/hack/upstream-kube.sh" stop "$u"

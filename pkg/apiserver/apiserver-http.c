@@ -130,9 +130,25 @@ static int collect_query(struct session *ss)
     return 0;
 }
 
+static int write_watch(struct session *ss);
+
+/*
+ * A watcher has new bytes queued. When its stream is idle (headers out,
+ * nothing left buffered by lws), write them now: an event then reaches every
+ * watcher within the request that committed it, instead of after a poll()
+ * round that wakes each watcher's socket for writing. write_watch() asks for
+ * a writable callback itself when bytes remain. Otherwise, and when the
+ * stream has ended, the writable callback does the rest (closing included).
+ */
 static int wake_session(void *ctx)
 {
     struct session *ss = ctx;
+    if (ss->responding && ss->headers_sent && ss->watcher && !ss->watch_closing &&
+        !lws_partial_buffered(ss->wsi)) {
+        if (write_watch(ss) == 0)
+            return 0;
+        ss->watch_closing = true;
+    }
     lws_callback_on_writable(ss->wsi);
     return 0;
 }
@@ -183,10 +199,9 @@ static int dispatch(struct session *ss)
             (void)api_respond_status(&ss->resp, 500, "InternalError", NULL,
                                      "Internal error occurred: %s", strerror(-r));
         } else {
-            /* A watch is long-lived: no lws pending timeout; our own timer
-             * handles the deadline and bookmarks. */
+            /* A watch is long-lived: no lws pending timeout; the shared
+             * watch tick handles the deadline and bookmarks. */
             lws_set_timeout(ss->wsi, NO_PENDING_TIMEOUT, 0);
-            lws_set_timer_usecs(ss->wsi, LWS_USEC_PER_SEC);
 
             ss->resp.status = 200;
         }
@@ -197,11 +212,21 @@ static int dispatch(struct session *ss)
     return 0;
 }
 
+/*
+ * Writes the status line and headers. A body that fits in one chunk goes out
+ * in the same write (one TLS record, one syscall, no extra poll round);
+ * ss->sent counts what of it was sent.
+ */
 static int send_headers(struct session *ss)
 {
-    unsigned char buf[LWS_PRE + HEADER_SPACE];
-    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
     bool watch = ss->watcher != NULL;
+    size_t inline_len = 0;
+    if (!watch && ss->method != API_HEAD && ss->resp.body.len <= WRITE_CHUNK)
+        inline_len = ss->resp.body.len;
+    _cleanup_free_ unsigned char *buf = malloc(LWS_PRE + HEADER_SPACE + inline_len);
+    if (!buf)
+        return -1;
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = start + HEADER_SPACE - 1;
     const char *ct = ss->resp.content_type ? ss->resp.content_type : "application/json";
     if (lws_add_http_header_status(ss->wsi, (unsigned)ss->resp.status, &p, end) ||
         lws_add_http_header_by_token(ss->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
@@ -220,8 +245,15 @@ static int send_headers(struct session *ss)
                                                         (const unsigned char *)ss->resp.warning,
                                                         (int)strlen(ss->resp.warning), &p, end))
         return -1;
-    if (lws_finalize_write_http_header(ss->wsi, start, &p, end))
+    if (lws_finalize_http_header(ss->wsi, &p, end))
         return -1;
+    if (inline_len > 0) {
+        memcpy(p, ss->resp.body.data, inline_len);
+        p += inline_len;
+    }
+    if (lws_write(ss->wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0)
+        return -1;
+    ss->sent = inline_len;
     ss->headers_sent = true;
     return 0;
 }
@@ -357,30 +389,15 @@ callback_api(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!ss || !ss->responding)
             return 0;
-        if (!ss->headers_sent) {
-            if (send_headers(ss) < 0)
-                return -1;
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
+        if (ss->watch_closing)
+            return -1;
+        /* Headers and what follows them in one callback: lws queues
+         * whatever the socket does not take and sends it first. */
+        if (!ss->headers_sent && send_headers(ss) < 0)
+            return -1;
         if (ss->watcher)
             return write_watch(ss);
         return write_body(ss);
-    case LWS_CALLBACK_TIMER:
-        if (ss && ss->watcher) {
-            int64_t now = api_now_sec();
-            if (ss->last_bookmark == 0)
-                ss->last_bookmark = now;
-            if (srv->opts.watch_bookmark_sec > 0 &&
-                now - ss->last_bookmark >= srv->opts.watch_bookmark_sec) {
-                ss->last_bookmark = now;
-                (void)api_watcher_bookmark(srv, ss->watcher);
-            }
-            if (api_watcher_deadline(ss->watcher) <= now || srv->stop)
-                lws_callback_on_writable(wsi);
-            lws_set_timer_usecs(wsi, LWS_USEC_PER_SEC);
-        }
-        return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
         if (ss)
             session_reset(ss);
@@ -461,6 +478,7 @@ static int load_tokens(const char *path, json_t **ret)
 }
 
 static void maintain(struct lws_sorted_usec_list *sul);
+static void watch_tick(struct lws_sorted_usec_list *sul);
 
 struct maint {
     struct lws_sorted_usec_list sul;
@@ -483,6 +501,42 @@ static void maintain(struct lws_sorted_usec_list *sul)
     lws_usec_t next = r == 1 ? 10 * LWS_USEC_PER_SEC / 1000
                              : (lws_usec_t)m->srv->opts.compact_interval_sec * LWS_USEC_PER_SEC;
     lws_sul_schedule(m->srv->lws, 0, &m->sul, maintain, next);
+}
+
+/* One watch's share of the tick: its bookmark when due, its end when due. */
+static void watch_tick_one(void *ctx, struct api_watcher *w, void *userdata)
+{
+    struct session *ss = ctx;
+    const int64_t *now = userdata;
+    struct apiserver *srv = ss->srv;
+    if (ss->last_bookmark == 0)
+        ss->last_bookmark = *now;
+    if (srv->opts.watch_bookmark_sec > 0 &&
+        *now - ss->last_bookmark >= srv->opts.watch_bookmark_sec) {
+        ss->last_bookmark = *now;
+        (void)api_watcher_bookmark(srv, w);
+    }
+    if (api_watcher_deadline(w) <= *now || srv->stop)
+        lws_callback_on_writable(ss->wsi);
+}
+
+static void watch_tick_all(struct apiserver *srv)
+{
+    int64_t now = api_now_sec();
+    api_watchers_foreach(srv->watchers, watch_tick_one, &now);
+}
+
+/*
+ * Every watch shares this one timer. A timer per watch (100 watches: 100
+ * expiries a second at scattered instants) makes lws busy-poll: it sleeps
+ * in poll() for whole milliseconds only, so each expiry costs up to a
+ * millisecond of poll() calls over every open socket.
+ */
+static void watch_tick(struct lws_sorted_usec_list *sul)
+{
+    struct maint *m = maint_of(sul);
+    watch_tick_all(m->srv);
+    lws_sul_schedule(m->srv->lws, 0, &m->sul, watch_tick, LWS_USEC_PER_SEC);
 }
 
 int apiserver_new(struct apiserver **ret, const struct apiserver_opts *opts)
@@ -551,6 +605,13 @@ int apiserver_new(struct apiserver **ret, const struct apiserver_opts *opts)
     s->maint->srv = s;
     lws_sul_schedule(s->lws, 0, &s->maint->sul, maintain,
                      (lws_usec_t)s->opts.compact_interval_sec * LWS_USEC_PER_SEC);
+    s->watch_tick = calloc(1, sizeof(struct maint));
+    if (!s->watch_tick) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    s->watch_tick->srv = s;
+    lws_sul_schedule(s->lws, 0, &s->watch_tick->sul, watch_tick, LWS_USEC_PER_SEC);
     s->started_at = api_now_sec();
     s->ready = true;
     *ret = s;
@@ -574,6 +635,7 @@ int apiserver_run(struct apiserver *s)
     }
     /* Close the watch streams cleanly: each ends with its last chunk. */
     s->ready = false;
+    watch_tick_all(s);
     for (int i = 0; i < 20 && api_watchers_count(s->watchers) > 0; i++)
         (void)lws_service(s->lws, 0);
     return 0;
@@ -593,6 +655,8 @@ struct apiserver *apiserver_free(struct apiserver *s)
     if (s->lws) {
         if (s->maint)
             lws_sul_cancel(&s->maint->sul);
+        if (s->watch_tick)
+            lws_sul_cancel(&s->watch_tick->sul);
         lws_context_destroy(s->lws);
     }
     api_watchers_free(s->watchers);
@@ -602,6 +666,7 @@ struct apiserver *apiserver_free(struct apiserver *s)
     json_decref(s->tokens);
     free(s->openapi_cache);
     free(s->maint);
+    free(s->watch_tick);
     free(s);
     return NULL;
 }

@@ -156,6 +156,7 @@ struct apiserver {
     struct api_metrics *metrics;
     json_t *tokens;      /* object token -> user, NULL when auth is off */
     struct maint *maint; /* periodic compaction timer (apiserver-http.c) */
+    struct maint *watch_tick; /* one 1 s timer for every watch (apiserver-http.c) */
     char *openapi_cache;
     bool ready;
     volatile int stop;
@@ -321,6 +322,11 @@ int api_watcher_bookmark(struct apiserver *s, struct api_watcher *w);
 int api_watcher_initial_end(struct apiserver *s, struct api_watcher *w);
 void api_watchers_drop_resource(struct api_watchers *ws, const char *store_key);
 size_t api_watchers_count(const struct api_watchers *ws);
+/* Calls fn(sink ctx, w, userdata) for every registered watcher, newest first;
+ * fn may queue and write but must not start or stop watchers. */
+void api_watchers_foreach(struct api_watchers *ws,
+                          void (*fn)(void *ctx, struct api_watcher *w, void *userdata),
+                          void *userdata);
 
 /* ---- metrics (apiserver-metrics.c) ---- */
 struct api_metrics;

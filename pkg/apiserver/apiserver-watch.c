@@ -81,6 +81,16 @@ size_t api_watchers_count(const struct api_watchers *ws)
     return ws ? ws->count : 0;
 }
 
+void api_watchers_foreach(struct api_watchers *ws,
+                          void (*fn)(void *ctx, struct api_watcher *w, void *userdata),
+                          void *userdata)
+{
+    if (!ws || !fn)
+        return;
+    for (struct api_watcher *w = ws->head; w; w = w->next)
+        fn(w->sink.ctx, w, userdata);
+}
+
 struct buf *api_watcher_queue(struct api_watcher *w)
 {
     return &w->queue;
