@@ -103,7 +103,7 @@ check: $(BINS) $(TESTS) $(REPLAYS)
 test-unit: check
 
 # ThreadSanitizer over the modules that run threads (CI runs it with clang).
-TSAN_MODULES := workqueue informer leader events kube httpd agent gateway dhcp tftp
+TSAN_MODULES := workqueue informer leader events kube httpd agent gateway dhcp tftp apistore
 TSAN_TESTS   := $(filter $(foreach m,$(TSAN_MODULES),$(B)/test/$(m)/%),$(TESTS))
 check-tsan:
 	@$(MAKE) --no-print-directory TSAN=1 tsan-run

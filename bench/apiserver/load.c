@@ -311,75 +311,133 @@ static void patch_in_multi(CURLM *m, CURL *w)
     curl_multi_remove_handle(m, w);
 }
 
-static void watch_latency(int watchers, int updates, double *p50, double *p99, int *got)
+/* One server's side of a watch measurement: W watch streams on one object
+ * and the PATCH that stamps it. */
+struct wtarget {
+    const char *base, *tok;
+    CURL **hs, *w;
+    struct curl_slist **hh, *ph;
+    struct wstream *ws;
+    double *samples;
+    int count, cap, watchers;
+    double p50, p99; /* results, ms */
+};
+
+static void pump(CURLM *m, double seconds, int poll_ms)
 {
-    CURLM *m = curl_multi_init();
-    int cap = watchers * updates;
-    double *samples = calloc((size_t)cap, sizeof(double));
-    int count = 0;
-    struct wstream *ws = calloc((size_t)watchers, sizeof(*ws));
-    CURL **hs = calloc((size_t)watchers, sizeof(CURL *));
-    struct curl_slist **hh = calloc((size_t)watchers, sizeof(*hh));
-    char url[800];
-    snprintf(url, sizeof(url), "%s%s?watch=true&fieldSelector=metadata.name%%3Dbench-000000",
-             base_url, ns_path);
-    for (int k = 0; k < watchers; k++) {
-        ws[k].samples = samples;
-        ws[k].count = &count;
-        ws[k].cap = cap;
-        hs[k] = new_handle(&hh[k], "Accept: application/json");
-        curl_easy_setopt(hs[k], CURLOPT_URL, url);
-        curl_easy_setopt(hs[k], CURLOPT_WRITEFUNCTION, on_watch);
-        curl_easy_setopt(hs[k], CURLOPT_WRITEDATA, &ws[k]);
-        curl_multi_add_handle(m, hs[k]);
-    }
-    /* Let every watch connect and drain its replay. */
-    double settle = now_s() + 2.0;
-    while (now_s() < settle) {
+    double until = now_s() + seconds;
+    while (now_s() < until) {
         int running;
         curl_multi_perform(m, &running);
-        curl_multi_poll(m, NULL, 0, 50, NULL);
+        curl_multi_poll(m, NULL, 0, poll_ms, NULL);
     }
-    count = 0;
-    struct curl_slist *ph;
-    CURL *w = new_handle(&ph, "Content-Type: application/merge-patch+json");
-    char purl[700], body[200];
-    snprintf(purl, sizeof(purl), "%s%s/bench-000000", base_url, ns_path);
-    curl_easy_setopt(w, CURLOPT_URL, purl);
-    curl_easy_setopt(w, CURLOPT_CUSTOMREQUEST, "PATCH");
-    for (int u = 0; u < updates; u++) {
-        snprintf(body, sizeof(body), "{\"spec\":{\"userData\":\"stamp %.6f\"}}", wall_s());
-        curl_easy_setopt(w, CURLOPT_POSTFIELDS, body);
-        patch_in_multi(m, w);
-        double until = now_s() + 0.02;
-        while (now_s() < until) {
-            int running;
-            curl_multi_perform(m, &running);
-            curl_multi_poll(m, NULL, 0, 5, NULL);
+}
+
+static void wtarget_open(struct wtarget *t, CURLM *m, int watchers, int updates)
+{
+    const char *saved = token;
+    token = t->tok;
+    t->watchers = watchers;
+    t->cap = watchers * updates;
+    t->samples = calloc((size_t)t->cap, sizeof(double));
+    t->ws = calloc((size_t)watchers, sizeof(*t->ws));
+    t->hs = calloc((size_t)watchers, sizeof(CURL *));
+    t->hh = calloc((size_t)watchers, sizeof(*t->hh));
+    char url[800];
+    snprintf(url, sizeof(url), "%s%s?watch=true&fieldSelector=metadata.name%%3Dbench-000000",
+             t->base, ns_path);
+    for (int k = 0; k < watchers; k++) {
+        t->ws[k].samples = t->samples;
+        t->ws[k].count = &t->count;
+        t->ws[k].cap = t->cap;
+        t->hs[k] = new_handle(&t->hh[k], "Accept: application/json");
+        curl_easy_setopt(t->hs[k], CURLOPT_URL, url);
+        curl_easy_setopt(t->hs[k], CURLOPT_WRITEFUNCTION, on_watch);
+        curl_easy_setopt(t->hs[k], CURLOPT_WRITEDATA, &t->ws[k]);
+        curl_multi_add_handle(m, t->hs[k]);
+    }
+    char purl[700];
+    t->w = new_handle(&t->ph, "Content-Type: application/merge-patch+json");
+    snprintf(purl, sizeof(purl), "%s%s/bench-000000", t->base, ns_path);
+    curl_easy_setopt(t->w, CURLOPT_URL, purl);
+    curl_easy_setopt(t->w, CURLOPT_CUSTOMREQUEST, "PATCH");
+    token = saved;
+}
+
+static void wtarget_patch(struct wtarget *t, CURLM *m)
+{
+    char body[200];
+    snprintf(body, sizeof(body), "{\"spec\":{\"userData\":\"stamp %.6f\"}}", wall_s());
+    curl_easy_setopt(t->w, CURLOPT_COPYPOSTFIELDS, body);
+    patch_in_multi(m, t->w);
+}
+
+static void wtarget_result(struct wtarget *t)
+{
+    int count = t->count;
+    qsort(t->samples, (size_t)count, sizeof(double), cmp_d);
+    t->p50 = count ? t->samples[count / 2] : -1;
+    t->p99 = count ? t->samples[(int)(count * 0.99) < count ? (int)(count * 0.99) : count - 1] : -1;
+}
+
+static void wtarget_close(struct wtarget *t, CURLM *m)
+{
+    curl_easy_cleanup(t->w);
+    curl_slist_free_all(t->ph);
+    for (int k = 0; k < t->watchers; k++) {
+        curl_multi_remove_handle(m, t->hs[k]);
+        curl_easy_cleanup(t->hs[k]);
+        curl_slist_free_all(t->hh[k]);
+    }
+    free(t->samples);
+    free(t->ws);
+    free(t->hs);
+    free(t->hh);
+}
+
+/*
+ * Watch delivery for one or more servers in the same phase: every server
+ * gets W watchers, and the updates alternate between the servers (one PATCH
+ * each per round, 20 ms apart), so a change in the machine's load during the
+ * phase falls on all of them alike.
+ */
+static void watch_latency_multi(struct wtarget *ts, int nt, int watchers, int updates)
+{
+    CURLM *m = curl_multi_init();
+    for (int i = 0; i < nt; i++)
+        wtarget_open(&ts[i], m, watchers, updates);
+    /* Let every watch connect and drain its replay. */
+    pump(m, 2.0, 50);
+    for (int i = 0; i < nt; i++)
+        ts[i].count = 0;
+    for (int u = 0; u < updates; u++)
+        for (int i = 0; i < nt; i++) {
+            wtarget_patch(&ts[(u + i) % nt], m);
+            pump(m, 0.02, 5);
         }
-    }
     double until = now_s() + 1.0;
-    while (now_s() < until && count < cap) {
+    for (bool all = false; now_s() < until && !all;) {
         int running;
         curl_multi_perform(m, &running);
         curl_multi_poll(m, NULL, 0, 10, NULL);
+        all = true;
+        for (int i = 0; i < nt; i++)
+            all = all && ts[i].count >= ts[i].cap;
     }
-    qsort(samples, (size_t)count, sizeof(double), cmp_d);
-    *got = count;
-    *p50 = count ? samples[count / 2] : -1;
-    *p99 = count ? samples[(int)(count * 0.99) < count ? (int)(count * 0.99) : count - 1] : -1;
-    curl_easy_cleanup(w);
-    curl_slist_free_all(ph);
-    for (int k = 0; k < watchers; k++) {
-        curl_multi_remove_handle(m, hs[k]);
-        curl_easy_cleanup(hs[k]);
-        curl_slist_free_all(hh[k]);
+    for (int i = 0; i < nt; i++) {
+        wtarget_result(&ts[i]);
+        wtarget_close(&ts[i], m);
     }
     curl_multi_cleanup(m);
-    free(samples);
-    free(ws);
-    free(hs);
-    free(hh);
+}
+
+static void watch_latency(int watchers, int updates, double *p50, double *p99, int *got)
+{
+    struct wtarget t = {.base = base_url, .tok = token};
+    watch_latency_multi(&t, 1, watchers, updates);
+    *p50 = t.p50;
+    *p99 = t.p99;
+    *got = t.count;
 }
 
 static long rss_kib_one(long pid)
@@ -416,8 +474,39 @@ static long rss_kib(const char *pids)
     return sum;
 }
 
+/*
+ * load watch WATCHERS UPDATES NAME URL TOKEN [NAME URL TOKEN...] (TOKEN "-"
+ * for none): watch delivery for several servers measured in one phase with
+ * their updates interleaved; each already holds bench-000000.
+ */
+static int watch_main(int argc, char **argv)
+{
+    int watchers = atoi(argv[2]), updates = atoi(argv[3]), nt = (argc - 4) / 3;
+    if (argc < 7 || (argc - 4) % 3 != 0 || watchers <= 0 || updates <= 0) {
+        fprintf(stderr, "usage: load watch WATCHERS UPDATES NAME URL TOKEN [NAME URL TOKEN...]\n");
+        return 2;
+    }
+    snprintf(ns_path, sizeof(ns_path), "/apis/tinkerbell.org/v1alpha1/namespaces/default/hardware");
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    curl_global_init(CURL_GLOBAL_ALL);
+    struct wtarget *ts = calloc((size_t)nt, sizeof(*ts));
+    for (int i = 0; i < nt; i++) {
+        ts[i].base = argv[5 + 3 * i];
+        ts[i].tok = strcmp(argv[6 + 3 * i], "-") == 0 ? NULL : argv[6 + 3 * i];
+    }
+    watch_latency_multi(ts, nt, watchers, updates);
+    for (int i = 0; i < nt; i++)
+        printf("%s watch_delivery_p50 %.2f ms watch_delivery_p99 %.2f ms deliveries %d of %d\n",
+               argv[4 + 3 * i], ts[i].p50, ts[i].p99, ts[i].count, watchers * updates);
+    free(ts);
+    curl_global_cleanup();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "watch") == 0)
+        return watch_main(argc, argv);
     if (argc < 7) {
         fprintf(stderr, "usage: load URL PID[,PID...] N CONNS WATCHERS SQLITE_PATH [TOKEN]\n");
         return 2;
