@@ -36,6 +36,14 @@ struct store_index {
     json_t *map; /* value -> {key: true} */
 };
 
+#define STORE_DICT_MAX     4     /* compact mode: dictionaries per store */
+#define STORE_DICT_LEN_MAX 16000 /* longest object text used as one */
+
+struct store_dict {
+    unsigned char *data;
+    size_t len;
+};
+
 struct store {
     atomic_uint n_ref;
     pthread_rwlock_t lock;
@@ -44,11 +52,25 @@ struct store {
     size_t n_indexes;
     bool written; /* no more store_add_index() once set */
     bool compact; /* entries hold the objects' JSON text (store_set_compact) */
+    /* Compact mode: deflate dictionaries (informer-compact.c); added under
+     * the write lock, never changed while the store lives. */
+    struct store_dict dicts[STORE_DICT_MAX];
+    size_t n_dicts;
 };
 
 /* A new reference to an entry's object: the object itself, or in compact
- * mode a fresh decode of its text. NULL only when out of memory. */
-json_t *store_entry_object(const json_t *entry);
+ * mode a fresh decode of its text. NULL only when out of memory. Caller
+ * holds the lock (read or write). */
+json_t *store_entry_object(const struct store *s, const json_t *entry);
+
+/* Compact mode (informer-compact.c). store_compact_pack() encodes an
+ * object's JSON text (maybe adding it as a dictionary: write lock held) as a
+ * new binary-safe jansson string; 0, -E2BIG, -ENOMEM.
+ * store_compact_unpack() decodes one back to a new object, NULL when out of
+ * memory or corrupt. store_compact_done() frees the dictionaries. */
+int store_compact_pack(struct store *s, const char *text, size_t len, json_t **ret);
+json_t *store_compact_unpack(const struct store *s, const json_t *packed);
+void store_compact_done(struct store *s);
 
 /* Builds the entry [obj, vals...] for obj by running every index function
  * (caller holds the write lock). Returns 0, -ENOMEM or an index error. */

@@ -57,7 +57,7 @@ static int replace_item(struct store *s, json_t *item, json_t *new_items, struct
         return 0;
     }
     json_t *old_entry = json_object_get(s->items, key);
-    _cleanup_json_ json_t *old = old_entry ? store_entry_object(old_entry) : NULL;
+    _cleanup_json_ json_t *old = old_entry ? store_entry_object(s, old_entry) : NULL;
     if (old_entry && !old)
         return -ENOMEM;
     if (old && store_same_version(old, item)) {
@@ -112,7 +112,7 @@ static int diff_deletes(struct store *s, json_t *new_items, struct diff_builder 
     }
     qsort(gone, n, sizeof(*gone), cmp_str);
     for (size_t i = 0; i < n; i++) {
-        _cleanup_json_ json_t *old = store_entry_object(json_object_get(s->items, gone[i]));
+        _cleanup_json_ json_t *old = store_entry_object(s, json_object_get(s->items, gone[i]));
         if (!old || diff_push(b, STORE_CHANGE_DELETE, old, NULL) < 0)
             return -ENOMEM;
     }
@@ -185,7 +185,7 @@ int store_check(struct store *s, const char **ret_why)
     json_t *entry;
     json_object_foreach(s->items, key, entry) {
         _cleanup_free_ char *k = NULL;
-        _cleanup_json_ json_t *obj = store_entry_object(entry);
+        _cleanup_json_ json_t *obj = store_entry_object(s, entry);
         if (json_array_size(entry) != s->n_indexes + 1 || !obj || store_key_of(obj, &k) < 0 ||
             strcmp(k, key) != 0) {
             why = "entry does not match its key";

@@ -14,11 +14,11 @@
 #include "base/macro.h"
 #include "informer/informer-internal.h"
 
-json_t *store_entry_object(const json_t *entry)
+json_t *store_entry_object(const struct store *s, const json_t *entry)
 {
     const json_t *o = json_array_get(entry, 0);
-    if (json_is_string(o)) /* compact: the object's JSON text */
-        return json_loadb(json_string_value(o), json_string_length(o), 0, NULL);
+    if (json_is_string(o)) /* compact: the object's (deflated) JSON text */
+        return store_compact_unpack(s, o);
     return json_incref((json_t *)o);
 }
 
@@ -91,6 +91,7 @@ struct store *store_unref(struct store *s)
     }
     free(s->indexes);
     json_decref(s->items);
+    store_compact_done(s);
     pthread_rwlock_destroy(&s->lock);
     free(s);
     return NULL;
@@ -138,7 +139,13 @@ int store_entry_build(struct store *s, json_t *obj, json_t **ret)
         return -ENOMEM;
     if (s->compact) {
         _cleanup_free_ char *text = json_dumps(obj, JSON_COMPACT);
-        if (!text || json_array_append_new(entry, json_string_nocheck(text)) < 0)
+        json_t *packed = NULL;
+        if (!text)
+            return -ENOMEM;
+        int r = store_compact_pack(s, text, strlen(text), &packed);
+        if (r < 0)
+            return r;
+        if (json_array_append_new(entry, packed) < 0)
             return -ENOMEM;
     } else if (json_array_append(entry, obj) < 0) {
         return -ENOMEM;
@@ -229,7 +236,7 @@ static int store_upsert(struct store *s, json_t *obj, json_t **ret_old)
     r = store_put_locked(s, key, entry, old_entry);
     if (r >= 0 && old_entry) {
         if (ret_old)
-            *ret_old = store_entry_object(old_entry);
+            *ret_old = store_entry_object(s, old_entry);
         r = 1;
     }
     json_decref(old_entry);
@@ -263,7 +270,7 @@ int store_delete_key(struct store *s, const char *key, json_t **ret_old)
     for (size_t i = 0; i < s->n_indexes; i++)
         index_remove_vals(&s->indexes[i], entry_vals(entry, i), NULL, key);
     if (ret_old)
-        *ret_old = store_entry_object(entry);
+        *ret_old = store_entry_object(s, entry);
     (void)json_object_del(s->items, key);
 out:
     pthread_rwlock_unlock(&s->lock);
@@ -290,7 +297,7 @@ int store_get(struct store *s, const char *key, json_t **ret)
     json_t *entry = json_object_get(s->items, key);
     if (!entry)
         r = -ENOENT;
-    else if (!(*ret = store_entry_object(entry)))
+    else if (!(*ret = store_entry_object(s, entry)))
         r = -ENOMEM;
     pthread_rwlock_unlock(&s->lock);
     return r;
@@ -318,7 +325,7 @@ int store_list(struct store *s, json_t **ret)
     json_t *entry;
     pthread_rwlock_rdlock(&s->lock);
     json_object_foreach(s->items, key, entry) {
-        if (json_array_append_new(arr, store_entry_object(entry)) < 0) {
+        if (json_array_append_new(arr, store_entry_object(s, entry)) < 0) {
             r = -ENOMEM;
             break;
         }
@@ -391,13 +398,13 @@ int store_by_index(struct store *s, const char *index, const char *value, json_t
         json_t *hit = json_object_get(s->indexes[i].map, value);
         if (json_is_string(hit)) {
             r = json_array_append_new(
-                    arr, store_entry_object(json_object_get(s->items, json_string_value(hit))));
+                    arr, store_entry_object(s, json_object_get(s->items, json_string_value(hit))));
             r = r < 0 ? -ENOMEM : 0;
             break;
         }
         r = hit ? sorted_keys(hit, &keys, &n) : 0;
         for (size_t j = 0; r >= 0 && j < n; j++)
-            if (json_array_append_new(arr, store_entry_object(json_object_get(s->items, keys[j]))) <
+            if (json_array_append_new(arr, store_entry_object(s, json_object_get(s->items, keys[j]))) <
                 0)
                 r = -ENOMEM;
         break;

@@ -400,6 +400,94 @@ static void test_store_compact_mode(void **state)
     assert_int_equal(store_set_compact(NULL), -EINVAL);
 }
 
+/* Compact encoding: deflated against earlier objects, a new dictionary
+ * for an object of another shape, every object back intact. */
+static void test_store_compact_deflates_against_dictionaries(void **state)
+{
+    (void)state;
+    _cleanup_store_ struct store *s = hw_store();
+    assert_int_equal(store_set_compact(s), 0);
+    enum { N = 200 };
+    for (int i = 0; i < N; i++) {
+        char name[16], mac[24], rv[16];
+        snprintf(name, sizeof(name), "m%03d", i);
+        snprintf(mac, sizeof(mac), "02:00:00:00:%02x:%02x", i >> 8, i & 0xff);
+        snprintf(rv, sizeof(rv), "%d", 100 + i);
+        _cleanup_json_ json_t *o = hw(name, rv, mac, NULL, name);
+        assert_int_equal(store_add(s, o, NULL), 0);
+    }
+    assert_int_equal(s->n_dicts, 1); /* the first object, good for all */
+    size_t packed = 0, plain = 0;
+    const char *k;
+    json_t *entry;
+    json_object_foreach(s->items, k, entry) {
+        const json_t *p = json_array_get(entry, 0);
+        _cleanup_json_ json_t *o = store_compact_unpack(s, p);
+        _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
+        assert_non_null(text);
+        packed += json_string_length(p);
+        plain += strlen(text);
+    }
+    assert_true(packed * 3 < plain); /* several times smaller */
+    for (int i = 0; i < N; i += 37) {
+        char name[16], key[32], mac[24], rv[16];
+        snprintf(name, sizeof(name), "m%03d", i);
+        snprintf(key, sizeof(key), "default/%s", name);
+        snprintf(mac, sizeof(mac), "02:00:00:00:%02x:%02x", i >> 8, i & 0xff);
+        snprintf(rv, sizeof(rv), "%d", 100 + i);
+        _cleanup_json_ json_t *want = hw(name, rv, mac, NULL, name), *got = NULL;
+        assert_int_equal(store_get(s, key, &got), 0);
+        assert_true(json_equal(got, want));
+    }
+    /* Another shape of object: it becomes the second dictionary. */
+    _cleanup_json_ json_t *odd = json_pack(
+            "{s:{s:s,s:s,s:s},s:[s,s,s,s],s:{s:i,s:b}}", "metadata", "name", "odd", "namespace",
+            "default", "resourceVersion", "7", "words", "zebra quartz", "vortex jumps",
+            "unrelated text", "nothing shared with hardware", "numbers", "n", 12345, "flag", 1);
+    assert_int_equal(store_add(s, odd, NULL), 0);
+    assert_int_equal(s->n_dicts, 2);
+    _cleanup_json_ json_t *got = NULL;
+    assert_int_equal(store_get(s, "default/odd", &got), 0);
+    assert_true(json_equal(got, odd));
+    assert_consistent(s);
+}
+
+/* A damaged entry decodes to nothing rather than to garbage. */
+static void test_store_compact_unpack_refuses_damage(void **state)
+{
+    (void)state;
+    _cleanup_store_ struct store *s = hw_store();
+    assert_int_equal(store_set_compact(s), 0);
+    _cleanup_json_ json_t *o = hw("a", "1", "AA:00", NULL, "ag-a"), *packed = NULL;
+    _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
+    assert_int_equal(store_compact_pack(s, text, strlen(text), &packed), 0);
+    _cleanup_json_ json_t *back = store_compact_unpack(s, packed);
+    assert_true(json_equal(back, o));
+    size_t n = json_string_length(packed);
+    const char *p = json_string_value(packed);
+    _cleanup_free_ char *bad = malloc(n);
+    assert_non_null(bad);
+    const struct {
+        size_t at;
+        unsigned char byte;
+        size_t len;
+    } cases[] = {
+            {0, 3, n},      /* a dictionary that does not exist */
+            {1, 0xee, n},   /* wrong length */
+            {0, 0, 3},      /* shorter than the header */
+            {0, 0, n - 2},  /* truncated data */
+            {0, 0, 0},      /* empty */
+            {0, 0xff, 4},   /* stored text that is not JSON */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memcpy(bad, p, n);
+        if (cases[i].len > cases[i].at)
+            bad[cases[i].at] = (char)cases[i].byte;
+        _cleanup_json_ json_t *b = json_stringn_nocheck(bad, cases[i].len);
+        assert_null(store_compact_unpack(s, b));
+    }
+}
+
 static int failing_index(const json_t *obj, struct store_index_keys *keys, void *userdata)
 {
     (void)userdata;
@@ -736,6 +824,8 @@ int main(void)
             cmocka_unit_test(test_store_add_index_rules),
             cmocka_unit_test(test_store_by_index_follows_changes),
             cmocka_unit_test(test_store_compact_mode),
+            cmocka_unit_test(test_store_compact_deflates_against_dictionaries),
+            cmocka_unit_test(test_store_compact_unpack_refuses_damage),
             cmocka_unit_test(test_store_index_error_leaves_store_unchanged),
             cmocka_unit_test(test_store_replace_diff),
             cmocka_unit_test(test_store_writes_atomic_on_allocation_failure),

@@ -68,7 +68,9 @@ int store_index_hardware_agent_id(const json_t *obj, struct store_index_keys *ke
 int store_index_workflow_agent_id(const json_t *obj, struct store_index_keys *keys, void *userdata);
 
 /* Compact mode, for stores of many objects: each object is kept as its
- * compact JSON text (a few times smaller than the parsed tree) and every
+ * compact JSON text, deflated against a dictionary made of earlier objects
+ * of the store (objects of one kind share most of their text: about ten
+ * times smaller than the parsed tree), and every
  * read (store_get, store_list, store_by_index, the old object of an update)
  * returns a freshly parsed copy, so callers own what they get and pointer
  * identity between reads means nothing. Call before the first object is
