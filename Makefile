@@ -21,7 +21,7 @@ BINDIR    := $(if $(filter cc gcc,$(CCNAME)),$(if $(SANITIZE),$(B)/bin,bin),$(B)
 PKGS      := jansson yaml-0.1 libcurl libwebsockets sqlite3 openssl zlib liblzma libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS      := $(PKG_LIBS) -lbz2 -lpthread -lm
+LIBS      := $(PKG_LIBS) -lbz2 -lev -lpthread -lm
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
              -Wstrict-prototypes -fno-common

@@ -57,8 +57,10 @@ libs=$(for b in "${bins[@]}"; do
     install -m 0755 "$b" "$rootfs/usr/bin/"
     ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
 done | sort -u)
-# glibc loads libgcc_s at run time (pthread_cancel, backtraces): ldd cannot see that.
-for extra in /lib/x86_64-linux-gnu/libgcc_s.so.1 /lib/aarch64-linux-gnu/libgcc_s.so.1; do
+# glibc loads libgcc_s at run time (pthread_cancel, backtraces), and lws loads its libev plugin
+# (the gateway's epoll loop) at run time: ldd cannot see either.
+for extra in /lib/x86_64-linux-gnu/libgcc_s.so.1 /lib/aarch64-linux-gnu/libgcc_s.so.1 \
+    /usr/lib/x86_64-linux-gnu/libwebsockets-evlib_ev.so /usr/lib/aarch64-linux-gnu/libwebsockets-evlib_ev.so; do
     [ -e "$extra" ] && libs=$(printf '%s\n%s\n' "$libs" "$extra" | sort -u)
 done
 n_libs=0

@@ -7,6 +7,7 @@ set -eu
 PACKAGES=(
     build-essential pkg-config clang libclang-rt-14-dev
     libjansson-dev libyaml-dev libcurl4-openssl-dev libwebsockets-dev libsqlite3-dev
+    libev-dev libwebsockets-evlib-ev
     libcmocka-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
     sqlite3 openssl curl ca-certificates iproute2 procps psmisc python3
     ipxe busybox kea-admin kea-dhcp4-server dnsmasq-base tftpd-hpa atftp util-linux

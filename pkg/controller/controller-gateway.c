@@ -30,6 +30,7 @@
 #include "base/json-cleanup.h"
 #include "base/macro.h"
 #include "buf/buf.h"
+#include "controller/controller-agents.h"
 #include "controller/controller-internal.h"
 #include "enroll/enroll.h"
 #include "events/events.h"
@@ -51,10 +52,10 @@ struct gw_ctl {
     struct wq *queue;
     pthread_t threads[GW_WORKERS];
     unsigned n_started;
-    /* agent ID -> {"attributes": "<JSON text>", "sent": "...", "inbox": [reports],
-     * "written": {workflow key: resourceVersion this replica wrote last}}. */
+    /* Per agent: attributes (JSON text), the last message sent, the reports
+     * not applied yet, and the Workflow versions this replica wrote last. */
     pthread_mutex_t lock;
-    json_t *agents;
+    struct gw_agents agents;
     atomic_uint_fast64_t discovered, enrolled, reports, actions_sent, passes, errors;
     _Atomic int64_t last_trim_ms;
 };
@@ -80,7 +81,8 @@ static void enqueue_if_connected(struct gw_ctl *g, const char *id)
     if (!id || !*id)
         return;
     pthread_mutex_lock(&g->lock);
-    bool known = json_is_true(json_object_get(json_object_get(g->agents, id), "connected"));
+    const struct gw_agent *a = gw_agents_find(&g->agents, id);
+    bool known = a && a->connected;
     pthread_mutex_unlock(&g->lock);
     if (known)
         enqueue_agent(g, id);
@@ -92,22 +94,21 @@ static void on_connected(void *ud, const char *id, const json_t *attributes, con
     (void)peer;
     /* Attributes are kept as text: a parsed tree per connected agent costs
      * several times more, and a pass parses them once. */
-    _cleanup_free_ char *text = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
-    json_t *attr = text ? json_string_nocheck(text) : json_null();
-    int r = 0;
+    char *text = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
+    if (attributes && !text)
+        return;
+    struct gw_agent *a;
     pthread_mutex_lock(&g->lock);
-    json_t *a = json_object_get(g->agents, id);
-    if (a) { /* reports of the last session may still be queued: keep them */
-        r = json_object_set(a, "attributes", attr);
-        (void)json_object_del(a, "sent");
-        r = r < 0 ? r : json_object_set_new(a, "connected", json_true());
-    } else {
-        a = json_pack("{s:O,s:[],s:{},s:b}", "attributes", attr, "inbox", "written", "connected",
-                      1);
-        r = a ? json_object_set_new(g->agents, id, a) : -ENOMEM;
+    /* An existing entry keeps the reports of the last session: still queued. */
+    int r = gw_agents_get_or_add(&g->agents, id, &a);
+    if (r == 0) {
+        free(a->attributes);
+        a->attributes = TAKE_PTR(text);
+        (void)gw_agent_set_str(&a->sent, NULL);
+        a->connected = true;
     }
     pthread_mutex_unlock(&g->lock);
-    json_decref(attr);
+    free(text);
     if (r < 0)
         return;
     enqueue_agent(g, id);
@@ -117,13 +118,12 @@ static void on_disconnected(void *ud, const char *id)
 {
     struct gw_ctl *g = ud;
     pthread_mutex_lock(&g->lock);
-    json_t *a = json_object_get(g->agents, id);
-    bool keep = json_array_size(json_object_get(a, "inbox")) > 0;
-    if (keep) { /* the next pass applies them, then forgets the agent */
-        (void)json_object_set_new(a, "connected", json_false());
-        (void)json_object_del(a, "sent");
+    struct gw_agent *a = gw_agents_find(&g->agents, id);
+    if (a && gw_agent_inbox_size(a) > 0) { /* the next pass applies them, then forgets the agent */
+        a->connected = false;
+        (void)gw_agent_set_str(&a->sent, NULL);
     } else {
-        (void)json_object_del(g->agents, id);
+        gw_agents_remove(&g->agents, id);
     }
     pthread_mutex_unlock(&g->lock);
 }
@@ -158,13 +158,12 @@ static void on_status(void *ud, const char *id, struct agentproto_msg *m)
     if (!rep)
         return;
     pthread_mutex_lock(&g->lock);
-    json_t *a = json_object_get(g->agents, id);
-    if (a)
-        (void)json_array_append(json_object_get(a, "inbox"), rep);
+    struct gw_agent *a = gw_agents_find(&g->agents, id);
+    bool queued = a && gw_agent_inbox_push(a, rep) == 0;
     pthread_mutex_unlock(&g->lock);
     json_decref(rep);
     atomic_fetch_add(&g->reports, 1);
-    if (a)
+    if (queued)
         enqueue_agent(g, id);
 }
 
@@ -214,16 +213,15 @@ static int on_hw_update(json_t *old, json_t *obj, void *ud)
 static int on_wrs_event(json_t *obj, void *ud)
 {
     struct gw_ctl *g = ud;
-    _cleanup_json_ json_t *ids = json_array();
+    _cleanup_json_ json_t *ids = NULL;
     (void)obj;
-    if (!ids)
-        return -ENOMEM;
     pthread_mutex_lock(&g->lock);
-    const char *k;
-    json_t *v;
-    json_object_foreach(g->agents, k, v) (void)json_array_append_new(ids, json_string(k));
+    int r = gw_agents_ids(&g->agents, &ids);
     pthread_mutex_unlock(&g->lock);
+    if (r < 0)
+        return r;
     size_t i;
+    json_t *v;
     json_array_foreach(ids, i, v) enqueue_agent(g, json_string_value(v));
     return 0;
 }
@@ -241,9 +239,8 @@ static void send_once(struct gw_ctl *g, const char *id, const char *key,
                       const struct agentproto_msg *m)
 {
     pthread_mutex_lock(&g->lock);
-    json_t *a = json_object_get(g->agents, id);
-    const char *sent = json_string_value(json_object_get(a, "sent"));
-    bool same = a && sent && strcmp(sent, key) == 0;
+    struct gw_agent *a = gw_agents_find(&g->agents, id);
+    bool same = a && a->sent && strcmp(a->sent, key) == 0;
     pthread_mutex_unlock(&g->lock);
     if (!a || same)
         return;
@@ -253,9 +250,9 @@ static void send_once(struct gw_ctl *g, const char *id, const char *key,
         return;
     }
     pthread_mutex_lock(&g->lock);
-    a = json_object_get(g->agents, id);
+    a = gw_agents_find(&g->agents, id);
     if (a)
-        (void)json_object_set_new(a, "sent", json_string(key));
+        (void)gw_agent_set_str(&a->sent, key);
     pthread_mutex_unlock(&g->lock);
     if (m->type == AGENTPROTO_ACTION)
         atomic_fetch_add(&g->actions_sent, 1);
@@ -291,11 +288,11 @@ static uint64_t rv_of(const json_t *obj)
 /* Remembers the version written, so no pass serves from an older copy. */
 static void remember_written(struct gw_ctl *g, const char *id, const char *key, const json_t *obj)
 {
+    uint64_t rv = rv_of(obj);
     pthread_mutex_lock(&g->lock);
-    json_t *a = json_object_get(g->agents, id);
+    struct gw_agent *a = gw_agents_find(&g->agents, id);
     if (a)
-        (void)json_object_set_new(json_object_get(a, "written"), key,
-                                  json_integer((json_int_t)rv_of(obj)));
+        (void)gw_agent_written_set(a, key, rv);
     pthread_mutex_unlock(&g->lock);
 }
 
@@ -391,20 +388,22 @@ static int drain_inbox(struct gw_ctl *g, const char *id)
 {
     for (;;) {
         _cleanup_json_ json_t *rep = NULL;
+        const void *token = NULL;
         pthread_mutex_lock(&g->lock);
-        json_t *inbox = json_object_get(json_object_get(g->agents, id), "inbox");
-        if (json_array_size(inbox) > 0)
-            rep = json_incref(json_array_get(inbox, 0));
+        struct gw_agent *a = gw_agents_find(&g->agents, id);
+        int r = a ? gw_agent_inbox_first(a, &rep, &token) : -ENOENT;
         pthread_mutex_unlock(&g->lock);
-        if (!rep)
+        if (r == -ENOENT)
             return 0;
-        int r = apply_report(g, id, rep);
+        if (r < 0)
+            return -EAGAIN;
+        r = apply_report(g, id, rep);
         if (r < 0)
             return r;
         pthread_mutex_lock(&g->lock);
-        inbox = json_object_get(json_object_get(g->agents, id), "inbox");
-        if (json_array_get(inbox, 0) == rep)
-            (void)json_array_remove(inbox, 0);
+        a = gw_agents_find(&g->agents, id);
+        if (a)
+            (void)gw_agent_inbox_pop(a, token);
         pthread_mutex_unlock(&g->lock);
         send_ack(g, id, rep);
     }
@@ -629,14 +628,14 @@ static json_t *agent_workflows(struct gw_ctl *g, const char *id, bool *ret_stale
     if (store_by_index(g->ctl->stores[RES_WORKFLOW], STORE_INDEX_AGENT_ID, id, &wfs) < 0)
         return NULL;
     pthread_mutex_lock(&g->lock);
-    json_t *written = json_object_get(json_object_get(g->agents, id), "written");
+    const struct gw_agent *a = gw_agents_find(&g->agents, id);
     size_t i;
     json_t *wf;
     json_array_foreach(wfs, i, wf) {
         char key[STORE_KEY_MAX];
         snprintf(key, sizeof(key), "%s/%s", controller_meta_str(wf, "namespace"), controller_meta_str(wf, "name"));
-        json_int_t w = json_integer_value(json_object_get(written, key));
-        if (w > 0 && (uint64_t)w > rv_of(wf))
+        uint64_t w = a ? gw_agent_written_get(a, key) : 0;
+        if (w > 0 && w > rv_of(wf))
             *ret_stale = true;
     }
     pthread_mutex_unlock(&g->lock);
@@ -866,11 +865,10 @@ static void pass(struct gw_ctl *g, const char *id)
 {
     _cleanup_json_ json_t *attributes = NULL;
     pthread_mutex_lock(&g->lock);
-    json_t *a = json_object_get(g->agents, id);
-    bool connected = json_is_true(json_object_get(a, "connected"));
-    const json_t *text = json_object_get(a, "attributes");
-    if (json_is_string(text))
-        attributes = json_loadb(json_string_value(text), json_string_length(text), 0, NULL);
+    struct gw_agent *a = gw_agents_find(&g->agents, id);
+    bool connected = a && a->connected;
+    if (a && a->attributes)
+        attributes = json_loads(a->attributes, 0, NULL);
     pthread_mutex_unlock(&g->lock);
     if (!a) {
         (void)wq_forget(g->queue, id);
@@ -882,10 +880,9 @@ static void pass(struct gw_ctl *g, const char *id)
         r = serve(g, id, attributes);
     if (r == 0 && !connected) {
         pthread_mutex_lock(&g->lock);
-        a = json_object_get(g->agents, id);
-        if (a && !json_is_true(json_object_get(a, "connected")) &&
-            json_array_size(json_object_get(a, "inbox")) == 0)
-            (void)json_object_del(g->agents, id);
+        a = gw_agents_find(&g->agents, id);
+        if (a && !a->connected && gw_agent_inbox_size(a) == 0)
+            gw_agents_remove(&g->agents, id);
         pthread_mutex_unlock(&g->lock);
     }
     if (r < 0) {
@@ -925,6 +922,12 @@ static void *worker(void *arg)
 
 /* ---- lifecycle --------------------------------------------------------- */
 
+static bool poll_loop_wanted(void)
+{
+    const char *v = getenv("ANVIL_GATEWAY_LOOP");
+    return v && strcmp(v, "poll") == 0;
+}
+
 int gw_ctl_new(struct gw_ctl **ret, struct controller *c, char **ret_error)
 {
     const struct controller_opts *o = &c->opts;
@@ -934,8 +937,8 @@ int gw_ctl_new(struct gw_ctl **ret, struct controller *c, char **ret_error)
         return -ENOMEM;
     g->ctl = c;
     pthread_mutex_init(&g->lock, NULL);
-    g->agents = json_object();
-    r = g->agents ? wq_new(&g->queue, &(struct wq_opts){.qps = 1000000, .burst = 1000000,
+    r = gw_agents_init(&g->agents);
+    r = r == 0 ? wq_new(&g->queue, &(struct wq_opts){.qps = 1000000, .burst = 1000000,
                                                         .base_delay_ms = 200,
                                                         .max_delay_ms = 30000})
                   : -ENOMEM;
@@ -950,7 +953,9 @@ int gw_ctl_new(struct gw_ctl **ret, struct controller *c, char **ret_error)
                                            .tls_cert = o->gateway_tls_cert,
                                            .tls_key = o->gateway_tls_key,
                                            .auth = o->agent_auth_none ? GATEWAY_AUTH_NONE
-                                                                      : GATEWAY_AUTH_TOKEN},
+                                                                      : GATEWAY_AUTH_TOKEN,
+                                           /* for comparisons: ANVIL_GATEWAY_LOOP=poll */
+                                           .poll_loop = poll_loop_wanted()},
                     &cb);
     if (r < 0) {
         if (ret_error)
@@ -966,6 +971,7 @@ int gw_ctl_new(struct gw_ctl **ret, struct controller *c, char **ret_error)
         (r = informer_add_handler(c->informers[RES_HARDWARE], &hh)) < 0 ||
         (r = informer_add_handler(c->informers[RES_WORKFLOWRULESET], &rh)) < 0)
         goto fail;
+    log_info("agent gateway event loop", LOG_STR("loop", gateway_loop_name(g->gw)));
     *ret = g;
     return 0;
 fail:
@@ -1037,7 +1043,7 @@ struct gw_ctl *gw_ctl_free(struct gw_ctl *g)
         return NULL;
     (void)gw_ctl_stop(g);
     wq_free(g->queue);
-    json_decref(g->agents);
+    gw_agents_done(&g->agents);
     pthread_mutex_destroy(&g->lock);
     free(g);
     return NULL;

@@ -17,6 +17,7 @@
 #define GATEWAY_OUTQ_MAX      256 /* queued messages per agent before -ENOBUFS */
 #define GATEWAY_PEER_MAX      64
 #define GATEWAY_BUCKETS_MIN   64
+#define GATEWAY_RX_CHUNK      256 /* lws' receive buffer per connection */
 
 struct gateway_out {
     struct gateway_out *next;
@@ -40,7 +41,41 @@ struct gateway_session {
     bool pending;                   /* (L) on gateway.pending */
     struct gateway_session *pending_next; /* (L) */
     bool closing;                   /* an error was queued: accept nothing more */
+    /* Liveness, service thread only: every live session is on
+     * gateway.sessions; last_rx_s is when the peer last sent anything
+     * (CLOCK_MONOTONIC seconds); ping_wanted asks the next writable
+     * callback to send a PING. */
+    struct gateway_session *all_prev, *all_next;
+    int64_t last_rx_s;
+    bool ping_wanted;
 };
+
+/* What the liveness sweep does with a session silent for idle_s seconds,
+ * pinging every interval_s: nothing, a PING, or a hang-up after three
+ * intervals. lws' own per-connection validity timers are not used: each
+ * received frame re-inserts one into a sorted list of every connection,
+ * O(connections) per message. */
+enum gateway_liveness {
+    GATEWAY_LIVENESS_OK,
+    GATEWAY_LIVENESS_PING,
+    GATEWAY_LIVENESS_HANGUP,
+    _GATEWAY_LIVENESS_MAX,
+};
+enum gateway_liveness gateway_liveness_decide(int64_t idle_s, unsigned interval_s);
+
+/* libev, loaded at run time (gateway-loop.c). */
+struct gateway_evlib;
+/* Loads libev and creates a loop (epoll on Linux). 0; -ENOENT when libev
+ * cannot be loaded; -ENOMEM. */
+int gateway_evlib_open(struct gateway_evlib **ret);
+/* The struct ev_loop * for lws' foreign_loops; NULL for NULL. */
+void *gateway_evlib_loop(struct gateway_evlib *e);
+/* Runs the loop until gateway_evlib_break() is called from a callback. */
+void gateway_evlib_run(struct gateway_evlib *e);
+/* From the loop thread only: makes gateway_evlib_run() return. */
+void gateway_evlib_break(struct gateway_evlib *e);
+/* Destroys the loop (after the lws context that used it). NULL-safe. */
+struct gateway_evlib *gateway_evlib_free(struct gateway_evlib *e);
 
 /* The registry of accepted agents: a chained hash table by agent ID. */
 struct gateway_registry {
@@ -60,7 +95,10 @@ struct gateway {
     struct gateway_opts opts;
     struct gateway_callbacks cb;
     struct lws_context *ctx;
+    struct gateway_evlib *evlib;          /* NULL: lws' poll loop */
     lws_retry_bo_t retry;
+    lws_sorted_usec_list_t sweep;         /* the liveness sweep timer */
+    struct gateway_session *sessions;     /* every live session (service thread) */
     int port;
     pthread_t thread;
     bool running;

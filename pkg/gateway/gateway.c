@@ -25,6 +25,22 @@ static int64_t default_now(void)
     return (int64_t)time(NULL);
 }
 
+static int64_t mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+enum gateway_liveness gateway_liveness_decide(int64_t idle_s, unsigned interval_s)
+{
+    if (interval_s == 0 || idle_s < (int64_t)interval_s)
+        return GATEWAY_LIVENESS_OK;
+    if (idle_s >= 3 * (int64_t)interval_s)
+        return GATEWAY_LIVENESS_HANGUP;
+    return GATEWAY_LIVENESS_PING;
+}
+
 /* Appends o to s's queue; from another thread (mark_pending), also puts s
  * on the list the loop walks when woken. Lock held. */
 static void queue_locked(struct gateway *g, struct gateway_session *s, struct gateway_out *o,
@@ -162,6 +178,7 @@ static void on_message(struct gateway *g, struct gateway_session *s)
 
 static int on_receive(struct gateway *g, struct gateway_session *s, const void *in, size_t len)
 {
+    s->last_rx_s = mono_s();
     if (s->closing)
         return 0;
     if (lws_is_first_fragment(s->wsi))
@@ -186,6 +203,15 @@ static int on_receive(struct gateway *g, struct gateway_session *s, const void *
 
 static int on_writable(struct gateway *g, struct gateway_session *s)
 {
+    if (s->ping_wanted) {
+        /* A payload: lws 4.1 reports no RECEIVE_PONG for an empty pong. */
+        unsigned char ping[LWS_PRE + 1] = {[LWS_PRE] = 'p'};
+        s->ping_wanted = false;
+        if (lws_write(s->wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 0)
+            return -1;
+        lws_callback_on_writable(s->wsi); /* the queue, if any, next time */
+        return 0;
+    }
     pthread_mutex_lock(&g->lock);
     struct gateway_out *o = s->out_head;
     if (o) {
@@ -213,9 +239,55 @@ static int on_writable(struct gateway *g, struct gateway_session *s)
     return 0;
 }
 
+static void sessions_link(struct gateway *g, struct gateway_session *s)
+{
+    s->all_prev = NULL;
+    s->all_next = g->sessions;
+    if (g->sessions)
+        g->sessions->all_prev = s;
+    g->sessions = s;
+}
+
+static void sessions_unlink(struct gateway *g, struct gateway_session *s)
+{
+    if (s->all_prev)
+        s->all_prev->all_next = s->all_next;
+    else if (g->sessions == s)
+        g->sessions = s->all_next;
+    if (s->all_next)
+        s->all_next->all_prev = s->all_prev;
+    s->all_prev = s->all_next = NULL;
+}
+
+/* Every ping interval: ping the sessions silent for an interval, hang up on
+ * those silent for three. One timer for the whole gateway; a session's
+ * liveness is a timestamp updated per frame, O(1). */
+static void sweep(lws_sorted_usec_list_t *sul)
+{
+    struct gateway *g = container_of(sul, struct gateway, sweep);
+    int64_t now = mono_s();
+    for (struct gateway_session *s = g->sessions; s; s = s->all_next) {
+        switch (gateway_liveness_decide(now - s->last_rx_s, g->opts.ping_interval_s)) {
+        case GATEWAY_LIVENESS_HANGUP:
+            log_debug("agent silent: hanging up", LOG_STR("peer", s->peer));
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+            break;
+        case GATEWAY_LIVENESS_PING:
+            s->ping_wanted = true;
+            lws_callback_on_writable(s->wsi);
+            break;
+        default:
+            break;
+        }
+    }
+    lws_sul_schedule(g->ctx, 0, &g->sweep, sweep,
+                     (lws_usec_t)g->opts.ping_interval_s * LWS_US_PER_SEC);
+}
+
 static void on_closed(struct gateway *g, struct gateway_session *s)
 {
     char *id;
+    sessions_unlink(g, s);
     pthread_mutex_lock(&g->lock);
     id = s->agent_id;
     if (id)
@@ -247,6 +319,8 @@ static void on_closed(struct gateway *g, struct gateway_session *s)
 /* Other threads queued output: ask lws for a writable callback per session. */
 static void on_wakeup(struct gateway *g)
 {
+    if (g->evlib && atomic_load(&g->stop))
+        gateway_evlib_break(g->evlib); /* gateway_free() is waiting */
     pthread_mutex_lock(&g->lock);
     struct gateway_session *s = g->pending;
     g->pending = NULL;
@@ -302,10 +376,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         s->wsi = wsi;
         s->rx = BUF_INIT(AGENTPROTO_MSG_MAX);
         peer_name(wsi, s->peer, sizeof(s->peer));
+        s->last_rx_s = mono_s();
+        sessions_link(g, s);
         atomic_fetch_add(&g->connections, 1);
         return 0;
     case LWS_CALLBACK_RECEIVE:
         return on_receive(g, s, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        s->last_rx_s = mono_s();
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writable(g, s);
     case LWS_CALLBACK_CLOSED:
@@ -325,10 +404,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-        /* A 1 KiB receive buffer per connection (memory scales with the
-         * fleet; statuses fit); longer messages such as a hello with its
-         * attributes arrive in pieces, assembled in gateway_session.rx. */
-        {"anvil-agent", callback, sizeof(struct gateway_session), 1024, 0, NULL, 0},
+        /* lws keeps a receive buffer of this size per connection for as
+         * long as it lives (10,000 agents: 10 MB at 1 KiB). 256 bytes hold
+         * any control frame (payload <= 125); messages arrive in pieces,
+         * assembled in gateway_session.rx. */
+        {"anvil-agent", callback, sizeof(struct gateway_session), GATEWAY_RX_CHUNK, 0, NULL, 0},
         {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -358,10 +438,9 @@ int gateway_new(struct gateway **ret, const struct gateway_opts *opts,
         return -ENOMEM;
     }
     httpd_lws_logging();
-    g->retry = (lws_retry_bo_t){
-            .secs_since_valid_ping = g->opts.ping_interval_s,
-            .secs_since_valid_hangup = (uint16_t)(g->opts.ping_interval_s * 3),
-    };
+    /* No per-connection validity timer from lws (a hang-up time of 0 turns
+     * it off): the sweep does the pings and hang-ups. */
+    g->retry = (lws_retry_bo_t){0};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.port = port;
@@ -377,7 +456,18 @@ int gateway_new(struct gateway **ret, const struct gateway_opts *opts,
         info.ssl_cert_filepath = opts->tls_cert;
         info.ssl_private_key_filepath = opts->tls_key;
     }
-    g->ctx = lws_create_context(&info);
+    void *loops[1] = {NULL};
+    if (!opts->poll_loop && gateway_evlib_open(&g->evlib) == 0) {
+        struct lws_context_creation_info ev = info;
+        loops[0] = gateway_evlib_loop(g->evlib);
+        ev.options |= LWS_SERVER_OPTION_LIBEV;
+        ev.foreign_loops = loops;
+        g->ctx = lws_create_context(&ev);
+        if (!g->ctx) /* no lws evlib plugin: the poll loop */
+            g->evlib = gateway_evlib_free(g->evlib);
+    }
+    if (!g->ctx)
+        g->ctx = lws_create_context(&info);
     if (!g->ctx) {
         gateway_free(g);
         return -EADDRINUSE;
@@ -412,6 +502,10 @@ int gateway_set_key(struct gateway *g, const void *key, size_t keylen)
 static void *serve(void *arg)
 {
     struct gateway *g = arg;
+    if (g->evlib) {
+        gateway_evlib_run(g->evlib); /* until on_wakeup() sees stop */
+        return NULL;
+    }
     while (!atomic_load(&g->stop))
         if (lws_service(g->ctx, 0) < 0)
             break;
@@ -422,6 +516,9 @@ int gateway_start(struct gateway *g)
 {
     if (!g || g->running)
         return -EINVAL;
+    /* Before the service thread exists: lws timers are not thread-safe. */
+    lws_sul_schedule(g->ctx, 0, &g->sweep, sweep,
+                     (lws_usec_t)g->opts.ping_interval_s * LWS_US_PER_SEC);
     int r = pthread_create(&g->thread, NULL, serve, g);
     if (r != 0)
         return -r;
@@ -488,6 +585,11 @@ int gateway_agents(struct gateway *g, json_t **ret)
     return 0;
 }
 
+const char *gateway_loop_name(const struct gateway *g)
+{
+    return g && g->evlib ? "epoll" : "poll";
+}
+
 int gateway_port(const struct gateway *g)
 {
     return g ? g->port : -1;
@@ -538,6 +640,7 @@ struct gateway *gateway_free(struct gateway *g)
     }
     if (g->ctx)
         lws_context_destroy(g->ctx);
+    g->evlib = gateway_evlib_free(g->evlib);
     gateway_registry_done(&g->reg);
     if (g->key) {
         explicit_bzero(g->key, g->keylen);

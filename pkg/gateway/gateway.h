@@ -64,6 +64,7 @@ struct gateway_opts {
     uint16_t ping_interval_s; /* 0: 15; a peer silent for 3 intervals is dropped */
     size_t max_agents;        /* 0: 100000 live connections */
     int64_t (*now)(void);     /* Unix seconds for token expiry; NULL: time() */
+    bool poll_loop;           /* lws' poll(2) loop even when libev (epoll) can be loaded */
 };
 
 /* Binds the listener (nothing is served until gateway_start()). cb is copied.
@@ -92,6 +93,9 @@ bool gateway_connected(struct gateway *g, const char *agent_id);
 
 /* The agent IDs connected now, as a new JSON array of strings. 0 or -ENOMEM. */
 int gateway_agents(struct gateway *g, json_t **ret);
+
+/* "epoll" when the loop runs on libev, "poll" for lws' own loop. */
+const char *gateway_loop_name(const struct gateway *g);
 
 /* The bound port (useful with port 0), or -1. */
 int gateway_port(const struct gateway *g);

@@ -158,6 +158,56 @@ static void test_new_refuses_bad_options(void **state)
     gateway_free(g);
 }
 
+static void test_liveness_decide_table(void **state)
+{
+    (void)state;
+    const struct {
+        int64_t idle;
+        unsigned interval;
+        enum gateway_liveness want;
+    } cases[] = {
+            {0, 15, GATEWAY_LIVENESS_OK},
+            {14, 15, GATEWAY_LIVENESS_OK},
+            {15, 15, GATEWAY_LIVENESS_PING},
+            {44, 15, GATEWAY_LIVENESS_PING},
+            {45, 15, GATEWAY_LIVENESS_HANGUP},
+            {1000, 15, GATEWAY_LIVENESS_HANGUP},
+            {-5, 15, GATEWAY_LIVENESS_OK}, /* a clock step backwards */
+            {1000, 0, GATEWAY_LIVENESS_OK}, /* no interval: never */
+            {1, 1, GATEWAY_LIVENESS_PING},
+            {3, 1, GATEWAY_LIVENESS_HANGUP},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(gateway_liveness_decide(cases[i].idle, cases[i].interval), cases[i].want);
+}
+
+/* Both event loops start and stop: the libev one must return from its loop
+ * when gateway_free() asks (a hang here fails the test by timeout). */
+static void test_new_start_free_on_each_loop(void **state)
+{
+    (void)state;
+    for (int poll_loop = 0; poll_loop <= 1; poll_loop++) {
+        struct gateway *g = NULL;
+        struct gateway_callbacks cb = {0};
+        assert_int_equal(gateway_new(&g,
+                                     &(struct gateway_opts){.listen = "127.0.0.1:0",
+                                                            .poll_loop = poll_loop,
+                                                            .ping_interval_s = 1},
+                                     &cb),
+                         0);
+        const char *name = gateway_loop_name(g);
+        if (poll_loop)
+            assert_string_equal(name, "poll");
+        else
+            assert_true(strcmp(name, "epoll") == 0 || strcmp(name, "poll") == 0);
+        assert_int_equal(gateway_start(g), 0);
+        struct agentproto_msg idle = {.type = AGENTPROTO_IDLE, .idle = {.reason = "waiting"}};
+        assert_int_equal(gateway_send(g, "nobody", &idle), -ENOENT);
+        assert_null(gateway_free(g));
+    }
+    assert_string_equal(gateway_loop_name(NULL), "poll");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +217,8 @@ int main(void)
             cmocka_unit_test(test_out_entry_holds_encoded_text),
             cmocka_unit_test(test_refusal_names),
             cmocka_unit_test(test_new_refuses_bad_options),
+            cmocka_unit_test(test_liveness_decide_table),
+            cmocka_unit_test(test_new_start_free_on_each_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

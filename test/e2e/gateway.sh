@@ -36,6 +36,8 @@ metric() { curl -sf "http://127.0.0.1:$CTL_PORT/metrics" | awk -v m="$1" '$1 == 
 # --- discovery only
 start_controller --auto-discovery --auto-discovery-namespace fleet
 out=$(fleet --agents 3 --prefix 10 --until idle-no-workflow --timeout 20)
+# hack/install-deps.sh installs lws' libev plugin: the gateway must run on epoll, not poll(2).
+check "the gateway runs on the epoll (libev) loop" grep -q 'agent gateway event loop.*loop=epoll' "$E2E_TMP/controller.log"
 check "discovery: three agents told no-workflow" test "$(echo "$out" | json_field '["done"]')" = 3
 expect_match "discovery: one Hardware per agent, named discovery-<mac>" \
     "discovery-02-10-00-00-00-00.*discovery-02-10-00-00-00-01.*discovery-02-10-00-00-00-02" \
