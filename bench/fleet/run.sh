@@ -75,8 +75,9 @@ YAML
     tck=$(getconf CLK_TCK)
     rss=$(awk '/VmRSS/ {print $2}' /proc/$cpid/status)
     hwm=$(awk '/VmHWM/ {print $2}' /proc/$cpid/status)
-    local arss
+    local arss acpu
     arss=$(awk '/VmHWM/ {print $2}' /proc/$apid/status)
+    acpu=$(awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' /proc/$apid/stat)
     echo "fleet N=$n"
     printf '  agents_done %d of %d; workflows_success %d\n' "$done_" "$n" "$success"
     printf '  seconds_to_all_success %.1f s (goal for 10,000: < 60 s; ratio goal/actual %.2f)\n' \
@@ -84,7 +85,7 @@ YAML
     printf '  controller_cpu_seconds %.1f s\n' "$(echo "($utime + $stime) / $tck" | bc -l)"
     printf '  controller_rss %.1f MB now, %.1f MB peak (goal < 64 MB; ratio goal/peak %.2f)\n' \
         "$(echo "$rss / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)" "$(echo "65536 / $hwm" | bc -l)"
-    printf '  apiserver_rss_peak %.1f MB\n' "$(echo "$arss / 1024" | bc -l)"
+    printf '  apiserver_rss_peak %.1f MB; apiserver_cpu_seconds %.1f s\n' "$(echo "$arss / 1024" | bc -l)" "$acpu"
     printf '  api_requests_per_machine %.1f (controller requests %d)\n' "$(echo "$requests / $n" | bc -l)" "$requests"
 }
 

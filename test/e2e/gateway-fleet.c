@@ -45,6 +45,8 @@ struct agent {
     json_t *outq; /* texts to send */
     bool done;
     bool failed;
+    bool waiting;  /* on F.waiting, for a connection slot */
+    bool reserved; /* a slot is held for its next connect_agent() */
 };
 
 static struct {
@@ -63,6 +65,12 @@ static struct {
     struct lws_context *ctx;
     struct agent *agents;
     unsigned done, connecting;
+    /* Agents waiting for a connection slot (--concurrency), first come first
+     * served: a FIFO ring of indexes instead of each agent polling with a
+     * timer (lws keeps timers in one sorted list: thousands of agents
+     * re-arming every few ms would cost O(agents) per insertion). */
+    unsigned *waiting;
+    unsigned wait_head, wait_n;
     unsigned long actions, connects;
     json_t *errors, *idles, *env;
     const char *env_key;
@@ -159,6 +167,31 @@ static void on_action(struct agent *a, const struct agentproto_action *act)
 
 static void connect_agent(lws_sorted_usec_list_t *sul);
 
+static void wait_for_slot(struct agent *a)
+{
+    if (a->waiting)
+        return;
+    a->waiting = true;
+    F.waiting[(F.wait_head + F.wait_n++) % F.n] = (unsigned)(a - F.agents);
+}
+
+/* A connection attempt ended: give its slot to the next waiting agent. */
+static void slot_freed(void)
+{
+    F.connecting--;
+    while (F.wait_n > 0 && F.connecting < F.concurrency) {
+        struct agent *a = &F.agents[F.waiting[F.wait_head]];
+        F.wait_head = (F.wait_head + 1) % F.n;
+        F.wait_n--;
+        a->waiting = false;
+        if (a->done || a->wsi)
+            continue;
+        F.connecting++; /* reserved until connect_agent runs */
+        a->reserved = true;
+        lws_sul_schedule(F.ctx, 0, &a->sul, connect_agent, 1);
+    }
+}
+
 static void retry_later(struct agent *a)
 {
     a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : 250;
@@ -214,12 +247,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     static size_t rxlen;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        F.connecting--;
+        slot_freed();
         F.connects++;
         send_hello(a);
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        F.connecting--;
+        slot_freed();
         a->wsi = NULL;
         if (!a->done)
             retry_later(a);
@@ -265,18 +298,29 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-        {"anvil-agent", callback, 0, 64 * 1024, 0, NULL, 0},
+        {"anvil-agent", callback, 0, 4096, 0, NULL, 0}, /* messages span frames: rx */
         {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 static void connect_agent(lws_sorted_usec_list_t *sul)
 {
     struct agent *a = lws_container_of(sul, struct agent, sul);
-    if (a->done || a->wsi)
+    /* No lws validity timer per connection (hang-up 0): the server pings,
+     * lws answers, and the fleet's timers stay few. */
+    static const lws_retry_bo_t no_validity = {0};
+    bool reserved = a->reserved;
+    a->reserved = false;
+    if (a->done || a->wsi) {
+        if (reserved)
+            slot_freed();
         return;
-    if (F.connecting >= F.concurrency) {
-        lws_sul_schedule(F.ctx, 0, &a->sul, connect_agent, 20 * LWS_US_PER_MS);
-        return;
+    }
+    if (!reserved) {
+        if (F.connecting >= F.concurrency) {
+            wait_for_slot(a);
+            return;
+        }
+        F.connecting++;
     }
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof(ci));
@@ -289,13 +333,13 @@ static void connect_agent(lws_sorted_usec_list_t *sul)
     ci.local_protocol_name = "anvil-agent";
     ci.userdata = a;
     ci.pwsi = &a->wsi;
+    ci.retry_and_idle_policy = &no_validity;
     if (F.tls)
         ci.ssl_connection = LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED |
                             LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
-    F.connecting++;
     if (!lws_client_connect_via_info(&ci)) {
-        F.connecting--;
         a->wsi = NULL;
+        slot_freed();
         retry_later(a);
     }
 }
@@ -370,6 +414,11 @@ int main(int argc, char **argv)
     F.idles = json_object();
     F.env = json_object();
     F.agents = calloc(F.n, sizeof(*F.agents));
+    F.waiting = calloc(F.n, sizeof(*F.waiting));
+    if (!F.agents || !F.waiting) {
+        fprintf(stderr, "gateway-fleet: out of memory\n");
+        return 2;
+    }
     for (unsigned i = 0; i < F.n; i++) {
         struct agent *a = &F.agents[i];
         unsigned k = F.first + i;
@@ -401,8 +450,11 @@ int main(int argc, char **argv)
     }
     double start = now_s();
     tick(&tick_sul);
+    /* Every agent waits for a slot; the first --concurrency get one now. */
     for (unsigned i = 0; i < F.n; i++)
-        lws_sul_schedule(F.ctx, 0, &F.agents[i].sul, connect_agent, 1);
+        wait_for_slot(&F.agents[i]);
+    F.connecting++;
+    slot_freed();
     while (!F.finished && now_s() - start < timeout)
         if (lws_service(F.ctx, 0) < 0)
             break;
