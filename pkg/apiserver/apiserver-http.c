@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libwebsockets.h>
@@ -200,7 +201,8 @@ static int dispatch(struct session *ss)
                                      "Internal error occurred: %s", strerror(-r));
         } else {
             /* A watch is long-lived: no lws pending timeout; the shared
-             * watch tick handles the deadline and bookmarks. */
+             * watch tick handles the deadline and bookmarks (and a client
+             * that left: see peer_gone()). */
             lws_set_timeout(ss->wsi, NO_PENDING_TIMEOUT, 0);
 
             ss->resp.status = 200;
@@ -503,7 +505,26 @@ static void maintain(struct lws_sorted_usec_list *sul)
     lws_sul_schedule(m->srv->lws, 0, &m->sul, maintain, next);
 }
 
-/* One watch's share of the tick: its bookmark when due, its end when due. */
+/*
+ * True when a watch's client has closed its side or sent anything: a client
+ * sends nothing on a watch stream until it ends it (a FIN on plain HTTP, a
+ * TLS close_notify before the FIN), so readable input means it is done.
+ * lws 4.1 does not read an HTTP/1 connection while it streams a response,
+ * so it never sees that close itself (and its poll loop spins on the
+ * readable socket until the tick ends the stream, within a second).
+ */
+static bool peer_gone(struct lws *wsi)
+{
+    char c;
+    int fd = lws_get_socket_fd(wsi);
+    if (fd < 0)
+        return true;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* One watch's share of the tick: its bookmark when due, its end when due or
+ * when its client left. */
 static void watch_tick_one(void *ctx, struct api_watcher *w, void *userdata)
 {
     struct session *ss = ctx;
@@ -515,6 +536,11 @@ static void watch_tick_one(void *ctx, struct api_watcher *w, void *userdata)
         *now - ss->last_bookmark >= srv->opts.watch_bookmark_sec) {
         ss->last_bookmark = *now;
         (void)api_watcher_bookmark(srv, w);
+    }
+    if (peer_gone(ss->wsi)) {
+        ss->watch_closing = true;
+        lws_set_timeout(ss->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        return;
     }
     if (api_watcher_deadline(w) <= *now || srv->stop)
         lws_callback_on_writable(ss->wsi);

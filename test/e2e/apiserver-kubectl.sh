@@ -241,4 +241,7 @@ else
 fi
 expect_match "manifests create the anvil-system namespace" "^anvil-system " K get ns anvil-system
 
+# Plain HTTP: the client's FIN ends its watch (apiserver-tls.sh: TLS close_notify).
+[ "$APISERVER_UPSTREAM" = 1 ] || check_watch_client_leaves "${APISERVER_TOKEN:-}"
+
 e2e_done

@@ -26,6 +26,8 @@ expect_match "/version stays public" "\"minor\": ?\"$MINOR\"" curl -sk "$APISERV
 expect_match "the certificate verifies against the written CA" '"kind": ?"NamespaceList"' \
     sh -c "kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >'$E2E_TMP/ca.crt' && curl -s --cacert '$E2E_TMP/ca.crt' -H 'Authorization: Bearer $TOKEN' '$APISERVER_URL/api/v1/namespaces'"
 
+[ "$APISERVER_UPSTREAM" = 1 ] || check_watch_client_leaves "$TOKEN"
+
 start=$SECONDS
 out=$(curl -sk -H "Authorization: Bearer $TOKEN" --max-time 20 \
     "$APISERVER_URL/api/v1/namespaces?watch=true&allowWatchBookmarks=true&timeoutSeconds=3")

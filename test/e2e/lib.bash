@@ -173,6 +173,25 @@ api() {
         awk '{ lines[NR] = $0 } END { print lines[NR]; for (i = 1; i < NR; i++) print lines[i] }'
 }
 
+# check_watch_client_leaves TOKEN: a watch client that disconnects mid-stream
+# is let go: anvil-apiserver's watcher gauge returns to where it was and the server goes
+# idle (a server that kept the stream would spin on the readable socket).
+# anvil-apiserver only (its metric); needs APISERVER_URL and APISERVER_PID.
+check_watch_client_leaves() {
+    local auth=() t0 t1 g0
+    [ -n "${1:-}" ] && auth=(-H "Authorization: Bearer $1")
+    g0=$(curl -sk "${auth[@]}" "$APISERVER_URL/metrics" | awk '$1 == "anvil_apiserver_watchers" { print $2 }')
+    curl -sk "${auth[@]}" --max-time 1 -o /dev/null \
+        "$APISERVER_URL/api/v1/namespaces?watch=true&timeoutSeconds=600" || true
+    check "a watch whose client left is ended (watchers gauge back to $g0)" wait_for 10 sh -c \
+        "curl -sk ${auth[*]@Q} '$APISERVER_URL/metrics' | grep -qx 'anvil_apiserver_watchers $g0'"
+    # CPU ticks (utime + stime) over 2 s idle: a spinning loop burns all 200.
+    t0=$(awk '{ print $14 + $15 }' "/proc/$APISERVER_PID/stat")
+    sleep 2
+    t1=$(awk '{ print $14 + $15 }' "/proc/$APISERVER_PID/stat")
+    check "the server is idle after the client left ($((t1 - t0)) CPU ticks in 2 s)" test $((t1 - t0)) -lt 100
+}
+
 e2e_done() {
     echo "# $E2E_N checks, $E2E_FAILED failed"
     [ "$E2E_FAILED" = 0 ]
