@@ -18,7 +18,7 @@ mkdir -p "$top/build/bench"
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -I"$top/pkg" -o "$top/build/bench/informer-bench" \
     "$top/bench/informer/bench.c" \
     -Wl,--start-group $(for m in $libs; do echo "$top/build/cc/lib/lib$m.a"; done) -Wl,--end-group \
-    $(pkg-config --cflags --libs jansson libcurl yaml-0.1 openssl) -lpthread -lm
+    $(pkg-config --cflags --libs jansson libcurl yaml-0.1 openssl zlib) -lpthread -lm
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin/anvil-apiserver" --listen "127.0.0.1:$port" --data-dir "$work/data" \

@@ -8,7 +8,7 @@
  * bytes; a finished Workflow: 1450 -> ~200). Reads inflate (a few
  * microseconds) before the parse they already paid for.
  *
- * Encoding, held in a jansson string (binary-safe, never dumped):
+ * Encoding, held in the entry's block:
  *   0xff, text                    stored as is (deflate did not help)
  *   dict index, u32 LE length, raw deflate data (RFC 1951) under that dict
  *
@@ -72,7 +72,11 @@ static int dict_add(struct store *s, const char *text, size_t len)
     return 0;
 }
 
-int store_compact_pack(struct store *s, const char *text, size_t len, json_t **ret)
+int store_compact_pack(struct store *s,
+                       const char *text,
+                       size_t len,
+                       unsigned char **ret,
+                       size_t *ret_len)
 {
     if (len > UINT32_MAX || len > INT32_MAX / 2)
         return -E2BIG;
@@ -101,27 +105,22 @@ int store_compact_pack(struct store *s, const char *text, size_t len, json_t **r
                 return n;
         }
     }
-    json_t *packed;
     if (n < 0) { /* stored as is */
         buf[0] = TAG_RAW;
         memcpy(buf + 1, text, len);
-        packed = json_stringn_nocheck((const char *)buf, 1 + len);
+        *ret_len = 1 + len;
     } else {
         buf[0] = (unsigned char)di;
         for (int i = 0; i < 4; i++)
             buf[1 + i] = (unsigned char)(len >> (8 * i));
-        packed = json_stringn_nocheck((const char *)buf, HEADER_LEN + (size_t)n);
+        *ret_len = HEADER_LEN + (size_t)n;
     }
-    if (!packed)
-        return -ENOMEM;
-    *ret = packed;
+    *ret = TAKE_PTR(buf);
     return 0;
 }
 
-json_t *store_compact_unpack(const struct store *s, const json_t *packed)
+json_t *store_compact_unpack(const struct store *s, const unsigned char *p, size_t plen)
 {
-    const unsigned char *p = (const unsigned char *)json_string_value(packed);
-    size_t plen = json_string_length(packed);
     if (!p || plen < 1)
         return NULL;
     if (p[0] == TAG_RAW)

@@ -5,14 +5,21 @@
  * Private state of pkg/informer, shared by its sources, its unit tests and
  * its fuzzer. Nothing here is part of the public API.
  *
- * Store layout: items maps key -> entry, where an entry is an immutable
- * array [obj, vals_0, ..., vals_{n-1}] holding the object and, per index,
- * the values its index function gave (null for none, a string for one, an
- * array of strings for several). Keeping the values makes removal from the
- * indexes allocation-free and never calls an index function twice for one
- * object. Each index maps value -> key (one object) or value -> {key: true,
- * ...} (several). jansson's hashtables are seeded randomly per process, so
- * hostile keys do not degrade them.
+ * Store layout (plain C tables, no jansson containers):
+ *   - items: an open-addressing hash table (power-of-two capacity, linear
+ *     probing, backward-shift deletion, so no tombstones) of pointers to
+ *     entries. An entry is ONE allocation holding its key, the object (a
+ *     reference) or in compact mode its packed text, and per index the
+ *     values its index function gave. Keeping the values makes removal from
+ *     the indexes allocation-free and never calls an index function twice
+ *     for one object.
+ *   - per index: another such table from value to a posting: one entry
+ *     pointer inline, or a set of entry pointers sorted by key. A posting's
+ *     value string points into one of its entries (never copied).
+ * Keys and values are hashed with a per-store random seed. Writers reserve
+ * every table slot and set capacity they may need before the first visible
+ * change, so a failed write leaves the store as it was. The store's own
+ * allocations go through jansson's allocator (json_set_alloc_funcs).
  */
 
 #include <pthread.h>
@@ -29,11 +36,52 @@ struct store_index_keys {
     json_t *values; /* array of strings, no duplicates */
 };
 
+struct store_entry {
+    json_t *obj;                 /* non-compact mode: a reference; else NULL */
+    const unsigned char *packed; /* compact mode: the packed text, in this block */
+    uint32_t packed_len;
+    uint32_t hash;            /* of key, under the store's seed */
+    const char *key;          /* in this block */
+    const char *const *vals;  /* every index's values, index by index, in this block */
+    const uint32_t *vals_end; /* vals_end[i]: one past index i's last value */
+};
+
+/* The values entry e records for index i: *ret_n of them. */
+const char *const *store_entry_vals(const struct store_entry *e, size_t i, size_t *ret_n);
+
+/* A table of entries keyed by entry->key. */
+struct store_items {
+    struct store_entry **slots; /* NULL = free */
+    size_t cap;                 /* 0 or a power of two */
+    size_t n;
+};
+
+/* One value of an index: n entries, inline when one (p is the entry),
+ * else p is a struct store_posting_set. */
+struct store_posting {
+    const char *value; /* NULL = free slot; points into one of the entries */
+    void *p;
+    uint32_t hash;
+    uint32_t n : 31;
+    uint32_t is_set : 1;
+};
+
+struct store_posting_set {
+    uint32_t cap;
+    struct store_entry *e[]; /* n (in the posting) of them, sorted by key */
+};
+
+struct store_postings {
+    struct store_posting *slots;
+    size_t cap; /* 0 or a power of two */
+    size_t n;
+};
+
 struct store_index {
     char *name;
     store_index_fn fn;
     void *userdata;
-    json_t *map; /* value -> {key: true} */
+    struct store_postings map;
 };
 
 #define STORE_DICT_MAX     4     /* compact mode: dictionaries per store */
@@ -47,7 +95,8 @@ struct store_dict {
 struct store {
     atomic_uint n_ref;
     pthread_rwlock_t lock;
-    json_t *items; /* key -> entry */
+    uint64_t seed; /* hash seed, random per store */
+    struct store_items items;
     struct store_index *indexes;
     size_t n_indexes;
     bool written; /* no more store_add_index() once set */
@@ -58,37 +107,71 @@ struct store {
     size_t n_dicts;
 };
 
+/* Allocation through jansson's current allocator (tests make it fail). */
+void *store_alloc(size_t n);
+void store_dealloc(void *p);
+
+/* Seeded string hash of the store's tables. */
+uint32_t store_hash(const struct store *s, const char *str);
+
+/* Items table (informer-store.c). store_items_reserve() makes room for
+ * extra more entries: 0 or -ENOMEM (the table is then unchanged).
+ * store_items_put() needs that room when key is new, never allocates, and
+ * returns the entry it replaced (or NULL). */
+struct store_entry *store_items_get(const struct store_items *t, const char *key, uint32_t hash);
+int store_items_reserve(struct store_items *t, size_t extra);
+struct store_entry *store_items_put(struct store_items *t, struct store_entry *e);
+void store_items_remove(struct store_items *t, const struct store_entry *e);
+
+/* Index tables. store_postings_prepare() makes sure that adding one entry
+ * to value allocates nothing (room for a new value, or in its set), and
+ * store_postings_insert() then adds e (never allocates). _replace() swaps
+ * old for new (same key) and _erase() drops e; neither allocates.
+ * store_postings_clear() frees the sets and slots. */
+int store_postings_prepare(struct store_postings *t, const char *value, uint32_t hash);
+void store_postings_insert(struct store_postings *t,
+                           size_t index,
+                           const char *value,
+                           uint32_t hash,
+                           struct store_entry *e);
+void store_postings_replace(struct store_postings *t,
+                            size_t index,
+                            const char *value,
+                            uint32_t hash,
+                            struct store_entry *old,
+                            struct store_entry *e);
+void store_postings_erase(struct store_postings *t,
+                          size_t index,
+                          const char *value,
+                          uint32_t hash,
+                          const struct store_entry *e);
+const struct store_posting *
+store_postings_get(const struct store_postings *t, const char *value, uint32_t hash);
+void store_postings_clear(struct store_postings *t);
+
 /* A new reference to an entry's object: the object itself, or in compact
  * mode a fresh decode of its text. NULL only when out of memory. Caller
  * holds the lock (read or write). */
-json_t *store_entry_object(const struct store *s, const json_t *entry);
+json_t *store_entry_object(const struct store *s, const struct store_entry *e);
+
+/* Builds the entry for obj under key (copied) by running every index
+ * function (caller holds the write lock). Returns 0, -ENOMEM, -E2BIG or an
+ * index error. */
+int store_entry_build(struct store *s, const char *key, json_t *obj, struct store_entry **ret);
+void store_entry_free(struct store_entry *e);
 
 /* Compact mode (informer-compact.c). store_compact_pack() encodes an
- * object's JSON text (maybe adding it as a dictionary: write lock held) as a
- * new binary-safe jansson string; 0, -E2BIG, -ENOMEM.
- * store_compact_unpack() decodes one back to a new object, NULL when out of
- * memory or corrupt. store_compact_done() frees the dictionaries. */
-int store_compact_pack(struct store *s, const char *text, size_t len, json_t **ret);
-json_t *store_compact_unpack(const struct store *s, const json_t *packed);
+ * object's JSON text (maybe adding it as a dictionary: write lock held) as
+ * new bytes (free()) in *ret, *ret_len; 0, -E2BIG, -ENOMEM.
+ * store_compact_unpack() decodes them back to a new object, NULL when out
+ * of memory or corrupt. store_compact_done() frees the dictionaries. */
+int store_compact_pack(struct store *s,
+                       const char *text,
+                       size_t len,
+                       unsigned char **ret,
+                       size_t *ret_len);
+json_t *store_compact_unpack(const struct store *s, const unsigned char *p, size_t plen);
 void store_compact_done(struct store *s);
-
-/* Builds the entry [obj, vals...] for obj by running every index function
- * (caller holds the write lock). Returns 0, -ENOMEM or an index error. */
-int store_entry_build(struct store *s, json_t *obj, json_t **ret);
-
-/* Recorded values of one entry for one index (null, string or array). */
-size_t store_vals_count(const json_t *vals);
-const char *store_vals_at(const json_t *vals, size_t i);
-bool store_vals_contain(const json_t *vals, const char *v);
-/* Turns a collected array into the recorded shape; consumes values. */
-json_t *store_vals_pack(json_t *values);
-
-/* One index map: value -> key string, or value -> {key: true, ...}.
- * store_postings_add() returns 0 or -ENOMEM (then nothing changed);
- * removal never allocates. */
-int store_postings_add(json_t *map, const char *value, const char *key);
-void store_postings_remove(json_t *map, const char *value, const char *key);
-bool store_postings_has(const json_t *map, const char *value, const char *key);
 
 /* metadata.resourceVersion of obj, or NULL. */
 const char *store_object_rv(const json_t *obj);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store_replace(): the relist of a reflector. The new content is built
- * beside the old one (sharing the entries of unchanged objects), the
- * indexes are rebuilt from the entries' recorded values, the diff is
- * computed, and everything is swapped in at once under the write lock.
+ * store_replace(): the relist of a reflector. The new items table is built
+ * beside the old one (sharing the entries of unchanged objects), the index
+ * tables are rebuilt from the entries' recorded values, the diff is
+ * computed, and everything is swapped in at once under the write lock; the
+ * entries the new content does not hold are freed afterwards.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -48,71 +49,98 @@ struct store_diff *store_diff_free(struct store_diff *d)
     return NULL;
 }
 
+/* The content being built by store_replace(): the new table (sharing the
+ * entries of unchanged objects) and the entries built for it. */
+struct replace_ctx {
+    struct store_items items;
+    struct store_entry **fresh;
+    size_t n_fresh;
+};
+
+static void replace_ctx_done(struct replace_ctx *c, bool keep_fresh)
+{
+    if (!keep_fresh)
+        for (size_t i = 0; i < c->n_fresh; i++)
+            store_entry_free(c->fresh[i]);
+    free(c->fresh);
+    store_dealloc(c->items.slots);
+}
+
 /* An entry for item: the stored one when the version matches, else new. */
-static int replace_item(struct store *s, json_t *item, json_t *new_items, struct diff_builder *b)
+static int
+replace_item(struct store *s, json_t *item, struct replace_ctx *c, struct diff_builder *b)
 {
     _cleanup_free_ char *key = NULL;
-    if (store_key_of(item, &key) < 0 || json_object_get(new_items, key)) {
+    if (store_key_of(item, &key) < 0) {
         b->d->n_skipped++;
         return 0;
     }
-    json_t *old_entry = json_object_get(s->items, key);
+    uint32_t h = store_hash(s, key);
+    if (store_items_get(&c->items, key, h)) { /* a duplicate: the first wins */
+        b->d->n_skipped++;
+        return 0;
+    }
+    int r = store_items_reserve(&c->items, 1);
+    if (r < 0)
+        return r;
+    struct store_entry *old_entry = store_items_get(&s->items, key, h);
     _cleanup_json_ json_t *old = old_entry ? store_entry_object(s, old_entry) : NULL;
     if (old_entry && !old)
         return -ENOMEM;
     if (old && store_same_version(old, item)) {
         b->d->n_unchanged++;
-        return json_object_set_nocheck(new_items, key, old_entry) < 0 ? -ENOMEM : 0;
+        (void)store_items_put(&c->items, old_entry);
+        return 0;
     }
-    _cleanup_json_ json_t *entry = NULL;
-    int r = store_entry_build(s, item, &entry);
+    struct store_entry *e = NULL;
+    r = store_entry_build(s, key, item, &e);
     if (r < 0)
         return r;
-    if (json_object_set_nocheck(new_items, key, entry) < 0)
-        return -ENOMEM;
+    c->fresh[c->n_fresh++] = e;
+    (void)store_items_put(&c->items, e);
     return diff_push(b, old ? STORE_CHANGE_UPDATE : STORE_CHANGE_ADD, old, item);
 }
 
-static int rebuild_indexes(struct store *s, json_t *new_items, json_t **maps)
+static int build_index(struct store *s, size_t i, const struct store_items *items,
+                       struct store_postings *map)
 {
-    for (size_t i = 0; i < s->n_indexes; i++) {
-        maps[i] = json_object();
-        if (!maps[i])
-            return -ENOMEM;
-        const char *key;
-        json_t *entry;
-        json_object_foreach(new_items, key, entry) {
-            json_t *vals = json_array_get(entry, i + 1);
-            size_t n = store_vals_count(vals);
-            for (size_t j = 0; j < n; j++)
-                if (store_postings_add(maps[i], store_vals_at(vals, j), key) < 0)
-                    return -ENOMEM;
+    for (size_t k = 0; k < items->cap; k++) {
+        struct store_entry *e = items->slots[k];
+        if (!e)
+            continue;
+        size_t n;
+        const char *const *vals = store_entry_vals(e, i, &n);
+        for (size_t j = 0; j < n; j++) {
+            uint32_t h = store_hash(s, vals[j]);
+            int r = store_postings_prepare(map, vals[j], h);
+            if (r < 0)
+                return r;
+            store_postings_insert(map, i, vals[j], h, e);
         }
     }
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_entry_key(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp((*(struct store_entry *const *)a)->key, (*(struct store_entry *const *)b)->key);
 }
 
-/* Appends DELETE for every stored key missing from new_items, by key. */
-static int diff_deletes(struct store *s, json_t *new_items, struct diff_builder *b)
+/* Appends DELETE for every stored key missing from items, by key. */
+static int diff_deletes(struct store *s, const struct store_items *items, struct diff_builder *b)
 {
     size_t n = 0;
-    _cleanup_free_ const char **gone = calloc(json_object_size(s->items) + 1, sizeof(*gone));
+    _cleanup_free_ struct store_entry **gone = calloc(s->items.n + 1, sizeof(*gone));
     if (!gone)
         return -ENOMEM;
-    const char *key;
-    json_t *entry;
-    json_object_foreach(s->items, key, entry) {
-        if (!json_object_get(new_items, key))
-            gone[n++] = key;
+    for (size_t i = 0; i < s->items.cap; i++) {
+        struct store_entry *e = s->items.slots[i];
+        if (e && !store_items_get(items, e->key, e->hash))
+            gone[n++] = e;
     }
-    qsort(gone, n, sizeof(*gone), cmp_str);
+    qsort(gone, n, sizeof(*gone), cmp_entry_key);
     for (size_t i = 0; i < n; i++) {
-        _cleanup_json_ json_t *old = store_entry_object(s, json_object_get(s->items, gone[i]));
+        _cleanup_json_ json_t *old = store_entry_object(s, gone[i]);
         if (!old || diff_push(b, STORE_CHANGE_DELETE, old, NULL) < 0)
             return -ENOMEM;
     }
@@ -122,38 +150,46 @@ static int diff_deletes(struct store *s, json_t *new_items, struct diff_builder 
 static int replace_locked(struct store *s, json_t *items, struct store_diff *d)
 {
     struct diff_builder b = {.d = d};
-    _cleanup_json_ json_t *new_items = json_object();
-    if (!new_items)
+    struct replace_ctx c = {.fresh = calloc(json_array_size(items) + 1, sizeof(*c.fresh))};
+    if (!c.fresh)
         return -ENOMEM;
+    int r = store_items_reserve(&c.items, 0);
     size_t i;
     json_t *item;
     json_array_foreach(items, i, item) {
-        int r = replace_item(s, item, new_items, &b);
         if (r < 0)
-            return r;
+            break;
+        r = replace_item(s, item, &c, &b);
     }
-    int r = diff_deletes(s, new_items, &b);
-    if (r < 0)
-        return r;
-
-    json_t **maps = calloc(s->n_indexes ? s->n_indexes : 1, sizeof(*maps));
+    if (r >= 0)
+        r = diff_deletes(s, &c.items, &b);
+    struct store_postings *maps = calloc(s->n_indexes ? s->n_indexes : 1, sizeof(*maps));
     if (!maps)
-        return -ENOMEM;
-    r = rebuild_indexes(s, new_items, maps);
+        r = -ENOMEM;
+    for (i = 0; r >= 0 && i < s->n_indexes; i++)
+        r = build_index(s, i, &c.items, &maps[i]);
+    if (r < 0) {
+        for (i = 0; maps && i < s->n_indexes; i++)
+            store_postings_clear(&maps[i]);
+        free(maps);
+        replace_ctx_done(&c, false);
+        return r;
+    }
+    /* Swap in; then free the entries the new content does not hold. */
     for (i = 0; i < s->n_indexes; i++) {
-        if (r >= 0) {
-            json_t *old_map = s->indexes[i].map;
-            s->indexes[i].map = maps[i];
-            maps[i] = old_map;
-        }
-        json_decref(maps[i]);
+        store_postings_clear(&s->indexes[i].map);
+        s->indexes[i].map = maps[i];
     }
     free(maps);
-    if (r < 0)
-        return r;
-    json_t *old_items = s->items;
-    s->items = TAKE_PTR(new_items);
-    json_decref(old_items);
+    for (i = 0; i < s->items.cap; i++) {
+        struct store_entry *e = s->items.slots[i];
+        if (e && store_items_get(&c.items, e->key, e->hash) != e)
+            store_entry_free(e);
+    }
+    store_dealloc(s->items.slots);
+    s->items = c.items;
+    c.items = (struct store_items){0};
+    replace_ctx_done(&c, true);
     return 0;
 }
 
@@ -175,64 +211,105 @@ int store_replace(struct store *s, json_t *items, struct store_diff **ret_diff)
     return 0;
 }
 
+/* Whether posting p of index i holds e. */
+static bool posting_has(const struct store_posting *p, const struct store_entry *e)
+{
+    if (!p)
+        return false;
+    if (!p->is_set)
+        return p->p == e;
+    const struct store_posting_set *set = p->p;
+    for (size_t k = 0; k < p->n; k++)
+        if (set->e[k] == e)
+            return true;
+    return false;
+}
+
+static const char *check_entries(struct store *s)
+{
+    size_t n_items = 0;
+    for (size_t k = 0; k < s->items.cap; k++) {
+        struct store_entry *e = s->items.slots[k];
+        if (!e)
+            continue;
+        n_items++;
+        _cleanup_free_ char *key = NULL;
+        _cleanup_json_ json_t *obj = store_entry_object(s, e);
+        if (!obj || store_key_of(obj, &key) < 0 || strcmp(key, e->key) != 0 ||
+            e->hash != store_hash(s, e->key) || store_items_get(&s->items, e->key, e->hash) != e)
+            return "entry does not match its key";
+        for (size_t i = 0; i < s->n_indexes; i++) {
+            size_t n;
+            const char *const *vals = store_entry_vals(e, i, &n);
+            for (size_t j = 0; j < n; j++) {
+                for (size_t m = 0; m < j; m++)
+                    if (strcmp(vals[m], vals[j]) == 0)
+                        return "values recorded twice";
+                if (!posting_has(store_postings_get(&s->indexes[i].map, vals[j],
+                                                    store_hash(s, vals[j])),
+                                 e))
+                    return "index misses a value of an entry";
+            }
+        }
+    }
+    return n_items == s->items.n ? NULL : "item count is wrong";
+}
+
+/* Whether e is stored and records value for index i. */
+static bool entry_holds(struct store *s, size_t i, const struct store_entry *e, const char *value)
+{
+    if (store_items_get(&s->items, e->key, e->hash) != e)
+        return false;
+    size_t n;
+    const char *const *vals = store_entry_vals(e, i, &n);
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(vals[j], value) == 0)
+            return true;
+    return false;
+}
+
+static const char *check_index(struct store *s, size_t i)
+{
+    const struct store_postings *t = &s->indexes[i].map;
+    size_t n_values = 0;
+    for (size_t k = 0; k < t->cap; k++) {
+        const struct store_posting *p = &t->slots[k];
+        if (!p->value)
+            continue;
+        n_values++;
+        if (p->hash != store_hash(s, p->value) || store_postings_get(t, p->value, p->hash) != p)
+            return "index value misplaced";
+        if (p->n == 0 || (!p->is_set && p->n != 1))
+            return "index holds an empty or malformed set";
+        const struct store_posting_set *set = p->is_set ? p->p : NULL;
+        if (set && p->n > set->cap)
+            return "index holds an empty or malformed set";
+        bool value_owned = false;
+        for (size_t j = 0; j < p->n; j++) {
+            const struct store_entry *e = set ? set->e[j] : p->p;
+            if (set && j > 0 && strcmp(set->e[j - 1]->key, e->key) >= 0)
+                return "index set not sorted by key";
+            if (!entry_holds(s, i, e, p->value))
+                return "index holds a stale key";
+            size_t n;
+            const char *const *vals = store_entry_vals(e, i, &n);
+            for (size_t m = 0; m < n; m++)
+                value_owned = value_owned || vals[m] == p->value;
+        }
+        if (!value_owned)
+            return "index value points outside its entries";
+    }
+    return n_values == t->n ? NULL : "index count is wrong";
+}
+
 int store_check(struct store *s, const char **ret_why)
 {
     assert_return(s, -EINVAL);
 
-    const char *why = NULL;
     pthread_rwlock_rdlock(&s->lock);
-    const char *key;
-    json_t *entry;
-    json_object_foreach(s->items, key, entry) {
-        _cleanup_free_ char *k = NULL;
-        _cleanup_json_ json_t *obj = store_entry_object(s, entry);
-        if (json_array_size(entry) != s->n_indexes + 1 || !obj || store_key_of(obj, &k) < 0 ||
-            strcmp(k, key) != 0) {
-            why = "entry does not match its key";
-            goto out;
-        }
-        for (size_t i = 0; i < s->n_indexes; i++) {
-            json_t *vals = json_array_get(entry, i + 1);
-            size_t n = store_vals_count(vals);
-            if (!json_is_null(vals) && !json_is_string(vals) && n < 2) {
-                why = "values recorded in the wrong shape";
-                goto out;
-            }
-            for (size_t j = 0; j < n; j++)
-                if (!store_postings_has(s->indexes[i].map, store_vals_at(vals, j), key)) {
-                    why = "index misses a value of an entry";
-                    goto out;
-                }
-        }
-    }
-    for (size_t i = 0; i < s->n_indexes; i++) {
-        const char *value;
-        json_t *hit;
-        json_object_foreach(s->indexes[i].map, value, hit) {
-            if (json_is_string(hit)) {
-                json_t *e = json_object_get(s->items, json_string_value(hit));
-                if (!store_vals_contain(json_array_get(e, i + 1), value)) {
-                    why = "index holds a stale key";
-                    goto out;
-                }
-                continue;
-            }
-            if (!json_is_object(hit) || json_object_size(hit) == 0) {
-                why = "index holds an empty or malformed set";
-                goto out;
-            }
-            const char *k;
-            json_t *t;
-            json_object_foreach(hit, k, t) {
-                json_t *e = json_object_get(s->items, k);
-                if (!store_vals_contain(json_array_get(e, i + 1), value)) {
-                    why = "index holds a stale key";
-                    goto out;
-                }
-            }
-        }
-    }
-out:
+    const char *why = check_entries(s);
+    for (size_t i = 0; !why && i < s->n_indexes; i++)
+        why = check_index(s, i);
     pthread_rwlock_unlock(&s->lock);
     if (why && ret_why)
         *ret_why = why;

@@ -418,14 +418,15 @@ static void test_store_compact_deflates_against_dictionaries(void **state)
     }
     assert_int_equal(s->n_dicts, 1); /* the first object, good for all */
     size_t packed = 0, plain = 0;
-    const char *k;
-    json_t *entry;
-    json_object_foreach(s->items, k, entry) {
-        const json_t *p = json_array_get(entry, 0);
-        _cleanup_json_ json_t *o = store_compact_unpack(s, p);
+    for (size_t k = 0; k < s->items.cap; k++) {
+        const struct store_entry *e = s->items.slots[k];
+        if (!e)
+            continue;
+        assert_null(e->obj);
+        _cleanup_json_ json_t *o = store_compact_unpack(s, e->packed, e->packed_len);
         _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
         assert_non_null(text);
-        packed += json_string_length(p);
+        packed += e->packed_len;
         plain += strlen(text);
     }
     assert_true(packed * 3 < plain); /* several times smaller */
@@ -458,14 +459,14 @@ static void test_store_compact_unpack_refuses_damage(void **state)
     (void)state;
     _cleanup_store_ struct store *s = hw_store();
     assert_int_equal(store_set_compact(s), 0);
-    _cleanup_json_ json_t *o = hw("a", "1", "AA:00", NULL, "ag-a"), *packed = NULL;
+    _cleanup_json_ json_t *o = hw("a", "1", "AA:00", NULL, "ag-a");
+    _cleanup_free_ unsigned char *p = NULL;
+    size_t n = 0;
     _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
-    assert_int_equal(store_compact_pack(s, text, strlen(text), &packed), 0);
-    _cleanup_json_ json_t *back = store_compact_unpack(s, packed);
+    assert_int_equal(store_compact_pack(s, text, strlen(text), &p, &n), 0);
+    _cleanup_json_ json_t *back = store_compact_unpack(s, p, n);
     assert_true(json_equal(back, o));
-    size_t n = json_string_length(packed);
-    const char *p = json_string_value(packed);
-    _cleanup_free_ char *bad = malloc(n);
+    _cleanup_free_ unsigned char *bad = malloc(n);
     assert_non_null(bad);
     const struct {
         size_t at;
@@ -482,9 +483,8 @@ static void test_store_compact_unpack_refuses_damage(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         memcpy(bad, p, n);
         if (cases[i].len > cases[i].at)
-            bad[cases[i].at] = (char)cases[i].byte;
-        _cleanup_json_ json_t *b = json_stringn_nocheck(bad, cases[i].len);
-        assert_null(store_compact_unpack(s, b));
+            bad[cases[i].at] = cases[i].byte;
+        assert_null(store_compact_unpack(s, bad, cases[i].len));
     }
 }
 
@@ -703,6 +703,151 @@ static void test_store_list_snapshots(void **state)
     assert_int_equal(json_array_size(all), 4);
 }
 
+/* ------------------------------------------------------ table model */
+
+#define MODEL_KEYS 300
+#define MODEL_MACS 40
+#define MODEL_OPS  6000
+
+/* What the store should hold: per key, present or not and its MAC number. */
+struct model {
+    bool present[MODEL_KEYS];
+    unsigned mac[MODEL_KEYS];
+    unsigned rv[MODEL_KEYS];
+};
+
+static uint32_t model_rand(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static void model_compare(struct store *s, const struct model *m)
+{
+    size_t n = 0;
+    for (unsigned k = 0; k < MODEL_KEYS; k++)
+        n += m->present[k];
+    assert_int_equal(store_size(s), n);
+    assert_consistent(s);
+    for (unsigned mac = 0; mac < MODEL_MACS; mac++) {
+        char want[MODEL_KEYS * 6] = "", value[32];
+        for (unsigned k = 0; k < MODEL_KEYS; k++) /* names sort like keys: k%03u */
+            if (m->present[k] && m->mac[k] == mac) {
+                char name[8];
+                snprintf(name, sizeof(name), "%sk%03u", *want ? "," : "", k);
+                strcat(want, name);
+            }
+        snprintf(value, sizeof(value), "02:00:00:00:00:%02x", mac);
+        assert_lookup(s, STORE_INDEX_MAC, value, want);
+    }
+}
+
+/* Random adds, updates (often keeping the MAC another object shares) and
+ * deletes across table growth, posting sets forming and shrinking back to
+ * one entry, and relists, checked against a model; plain and compact. */
+static void test_store_tables_follow_model(void **state)
+{
+    (void)state;
+    for (int compact = 0; compact < 2; compact++) {
+        _cleanup_store_ struct store *s = hw_store();
+        if (compact)
+            assert_int_equal(store_set_compact(s), 0);
+        struct model m = {0};
+        uint32_t x = 2463534242u + (uint32_t)compact;
+        for (unsigned op = 0; op < MODEL_OPS; op++) {
+            unsigned k = model_rand(&x) % MODEL_KEYS, what = model_rand(&x) % 10;
+            char name[8], key[24], mac[32], ip[24], rv[16];
+            snprintf(name, sizeof(name), "k%03u", k);
+            snprintf(key, sizeof(key), "default/%s", name);
+            if (what < 3) { /* delete */
+                json_t *old = NULL;
+                int r = store_delete_key(s, key, &old);
+                assert_int_equal(r, m.present[k] ? 0 : -ENOENT);
+                if (old) {
+                    snprintf(rv, sizeof(rv), "%u", m.rv[k]);
+                    assert_string_equal(store_object_rv(old), rv);
+                    json_decref(old);
+                }
+                m.present[k] = false;
+            } else if (what < 9) { /* add or update, half keep the MAC */
+                unsigned mc = m.present[k] && what < 6 ? m.mac[k] : model_rand(&x) % MODEL_MACS;
+                snprintf(mac, sizeof(mac), "02:00:00:00:00:%02X", mc); /* indexed lowercased */
+                snprintf(ip, sizeof(ip), "10.0.%u.%u", k / 200, k % 200);
+                snprintf(rv, sizeof(rv), "%u", op + 1);
+                _cleanup_json_ json_t *o = hw(name, rv, mac, ip, what == 8 ? "shared" : NULL);
+                assert_int_equal(store_add(s, o, NULL), m.present[k] ? 1 : 0);
+                m.present[k] = true;
+                m.mac[k] = mc;
+                m.rv[k] = op + 1;
+            } else { /* relist: half the objects kept, one changed, rest gone */
+                _cleanup_json_ json_t *items = json_array();
+                for (unsigned j = 0; j < MODEL_KEYS; j++) {
+                    if (!m.present[j] || (j + op) % 2)
+                        continue;
+                    char n2[8], m2[32], r2[16];
+                    snprintf(n2, sizeof(n2), "k%03u", j);
+                    unsigned mc = j == k ? (m.mac[j] + 1) % MODEL_MACS : m.mac[j];
+                    snprintf(m2, sizeof(m2), "02:00:00:00:00:%02x", mc);
+                    snprintf(r2, sizeof(r2), "%u", j == k ? op + 1 : m.rv[j]);
+                    json_array_append_new(items, hw(n2, r2, m2, NULL, NULL));
+                    if (j == k) {
+                        m.mac[j] = mc;
+                        m.rv[j] = op + 1;
+                    }
+                }
+                for (unsigned j = 0; j < MODEL_KEYS; j++)
+                    if (m.present[j] && (j + op) % 2)
+                        m.present[j] = false;
+                assert_int_equal(store_replace(s, items, NULL), 0);
+            }
+            if (op % 500 == 0 || what == 9)
+                model_compare(s, &m);
+        }
+        model_compare(s, &m);
+    }
+}
+
+/* An update that keeps a value shared with other objects hands the index
+ * the new entry; the replaced one is gone (ASan checks the old memory is
+ * not read) and removal later leaves the value to the others. */
+static void test_store_update_keeps_shared_values(void **state)
+{
+    (void)state;
+    _cleanup_store_ struct store *s = hw_store();
+    const char *order[] = {"b", "a", "c"};
+    for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+        _cleanup_json_ json_t *o = hw(order[i], "1", "aa:00", NULL, "ag");
+        assert_int_equal(store_add(s, o, NULL), 0);
+    }
+    assert_lookup(s, STORE_INDEX_MAC, "aa:00", "a,b,c");
+    static const struct {
+        const char *name, *mac, *want_aa, *want_bb;
+    } steps[] = {
+            {"a", "aa:00", "a,b,c", ""}, /* same value, new entry */
+            {"b", "bb:00", "a,c", "b"},  /* moves away */
+            {"a", "bb:00", "c", "a,b"},  /* the set shrinks to one inline */
+            {"c", "bb:00", "", "a,b,c"}, /* the value disappears */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+        char rv[8];
+        snprintf(rv, sizeof(rv), "%zu", i + 2);
+        _cleanup_json_ json_t *o = hw(steps[i].name, rv, steps[i].mac, NULL, "ag"), *old = NULL;
+        assert_int_equal(store_update(s, o, &old), 1);
+        assert_non_null(old);
+        assert_lookup(s, STORE_INDEX_MAC, "aa:00", steps[i].want_aa);
+        assert_lookup(s, STORE_INDEX_MAC, "bb:00", steps[i].want_bb);
+        assert_lookup(s, STORE_INDEX_AGENT_ID, "ag", "a,b,c");
+        assert_consistent(s);
+    }
+    assert_int_equal(store_delete_key(s, "default/b", NULL), 0);
+    assert_int_equal(store_delete_key(s, "default/a", NULL), 0);
+    assert_lookup(s, STORE_INDEX_MAC, "bb:00", "c");
+    assert_lookup(s, STORE_INDEX_AGENT_ID, "ag", "c");
+    assert_consistent(s);
+}
+
 /* ------------------------------------------------ readers vs. a writer */
 
 #define RACE_OBJECTS 64
@@ -830,6 +975,8 @@ int main(void)
             cmocka_unit_test(test_store_replace_diff),
             cmocka_unit_test(test_store_writes_atomic_on_allocation_failure),
             cmocka_unit_test(test_store_list_snapshots),
+            cmocka_unit_test(test_store_tables_follow_model),
+            cmocka_unit_test(test_store_update_keeps_shared_values),
             cmocka_unit_test(test_store_concurrent_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
