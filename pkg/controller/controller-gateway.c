@@ -52,7 +52,7 @@ struct gw_ctl {
     struct wq *queue;
     pthread_t threads[GW_WORKERS];
     unsigned n_started;
-    /* Per agent: attributes (JSON text), the last message sent, the reports
+    /* Per agent: attributes (deflated JSON), the last message sent, the reports
      * not applied yet, and the Workflow versions this replica wrote last. */
     pthread_mutex_t lock;
     struct gw_agents agents;
@@ -92,23 +92,23 @@ static void on_connected(void *ud, const char *id, const json_t *attributes, con
 {
     struct gw_ctl *g = ud;
     (void)peer;
-    /* Attributes are kept as text: a parsed tree per connected agent costs
-     * several times more, and a pass parses them once. */
-    char *text = attributes ? json_dumps(attributes, JSON_COMPACT) : NULL;
-    if (attributes && !text)
+    /* Attributes are kept deflated (controller-agents.h): a parsed tree per
+     * connected agent costs several times more, and a pass unpacks them
+     * once. */
+    struct gw_packed *packed = NULL;
+    if (attributes && gw_attributes_pack(attributes, &packed) < 0)
         return;
     struct gw_agent *a;
     pthread_mutex_lock(&g->lock);
     /* An existing entry keeps the reports of the last session: still queued. */
     int r = gw_agents_get_or_add(&g->agents, id, &a);
     if (r == 0) {
-        free(a->attributes);
-        a->attributes = TAKE_PTR(text);
+        gw_agent_set_attributes(a, TAKE_PTR(packed));
         (void)gw_agent_set_str(&a->sent, NULL);
         a->connected = true;
     }
     pthread_mutex_unlock(&g->lock);
-    free(text);
+    free(packed);
     if (r < 0)
         return;
     enqueue_agent(g, id);
@@ -868,7 +868,7 @@ static void pass(struct gw_ctl *g, const char *id)
     struct gw_agent *a = gw_agents_find(&g->agents, id);
     bool connected = a && a->connected;
     if (a && a->attributes)
-        attributes = json_loads(a->attributes, 0, NULL);
+        (void)gw_attributes_unpack(a->attributes, &attributes); /* NULL if it fails */
     pthread_mutex_unlock(&g->lock);
     if (!a) {
         (void)wq_forget(g->queue, id);

@@ -2,9 +2,10 @@
 /*
  * A fixed-capacity LRU map from string keys to fixed-size values, for the
  * spam filter and the repeat cache (client-go keeps both in LRUs of 4096
- * entries). Chained hash table plus a recency list; the hash is FNV-1a
- * with a per-cache random basis and a final mix, and chains are bounded by
- * the entry cap, so hostile object names cost at most a scan of the cache.
+ * entries; the recorder's default is 1024, see docs/events.md). Chained
+ * hash table plus a recency list; the hash is FNV-1a with a per-cache
+ * random basis and a final mix, and chains are bounded by the entry cap, so
+ * hostile object names cost at most a scan of the cache.
  */
 #include <errno.h>
 #include <stdint.h>

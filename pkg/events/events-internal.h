@@ -26,7 +26,10 @@
 #define EVENTS_DEFAULT_SPAM_BURST   25u
 #define EVENTS_DEFAULT_SPAM_REFILL  UINT64_C(300000)
 #define EVENTS_DEFAULT_WINDOW       UINT64_C(600000)
-#define EVENTS_DEFAULT_CACHE        ((size_t)4096)
+/* client-go's correlator keeps 4096 per process, but a controller here
+ * records for thousands of objects from one process; 1024 entries hold the
+ * keys that repeat within a burst and cost a quarter of the memory. */
+#define EVENTS_DEFAULT_CACHE        ((size_t)1024)
 #define EVENTS_DEFAULT_MAX_TRIES    12u
 #define EVENTS_DEFAULT_RETRY_DELAY  UINT64_C(10000)
 #define EVENTS_LIMIT_ENTRIES        ((size_t)1 << 20) /* queue_size, cache_size */
@@ -64,7 +67,8 @@ size_t events_cache_size(const struct events_cache *c);
 
 struct events_item {
     /* fixed at events_record() */
-    json_t *involved; /* involvedObject, immutable */
+    char *involved;   /* involvedObject as compact JSON text: a parsed
+                       * object costs several times more while queued */
     char *ns;         /* namespace of the Event */
     char *obj_name;
     enum events_type type;

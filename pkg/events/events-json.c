@@ -133,11 +133,14 @@ int events_event_json(const struct events_recorder *r, const struct events_item 
         k = events_format_time(it->at_ns, last, sizeof(last));
     if (k < 0)
         return k;
+    json_t *involved = json_loads(it->involved, 0, NULL); /* our own encoding */
+    if (!involved)
+        return -ENOMEM;
     /* Every string below was validated as UTF-8 when recorded. */
     _cleanup_json_ json_t *ev = json_pack(
-            "{s:s, s:s, s:{s:s, s:s}, s:O, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:s, s:s}",
+            "{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:s, s:s}",
             "apiVersion", "v1", "kind", "Event", "metadata", "name", it->name, "namespace", it->ns,
-            "involvedObject", it->involved, "reason", it->reason, "message", it->message, "type",
+            "involvedObject", involved, "reason", it->reason, "message", it->message, "type",
             type_names[it->type], "source", "component", r->component, "host", r->instance,
             "firstTimestamp", first, "lastTimestamp", last, "count", (int)it->count,
             "reportingComponent", r->component, "reportingInstance", r->instance);

@@ -43,7 +43,7 @@ void events_item_free(struct events_item *it)
 {
     if (!it)
         return;
-    json_decref(it->involved);
+    free(it->involved);
     free(it->ns);
     free(it->obj_name);
     free(it->reason);
@@ -239,8 +239,12 @@ static int build_item(const struct events_ref *obj, enum events_type type, const
     int k = 0;
     if (!utf8_ok(reason, strlen(reason)) || !utf8_ok(message, mlen))
         k = -EINVAL;
-    if (k >= 0)
-        k = events_involved_json(obj, &it->involved);
+    if (k >= 0) {
+        _cleanup_json_ json_t *inv = NULL;
+        k = events_involved_json(obj, &inv);
+        if (k >= 0 && !(it->involved = json_dumps(inv, JSON_COMPACT)))
+            k = -ENOMEM;
+    }
     if (k >= 0) {
         it->type = type;
         it->ns = strdup(obj->namespace_ && *obj->namespace_ ? obj->namespace_ : "default");

@@ -95,7 +95,7 @@ struct events_opts {
     uint32_t spam_burst;        /* 25 events per object... */
     uint64_t spam_refill_ms;    /* ...then one more per 300000 ms (5 min) */
     uint64_t aggregate_window_ms; /* 600000 (10 min) since the last repeat */
-    size_t cache_size;          /* 4096 objects (spam) and 4096 events (repeats), LRU */
+    size_t cache_size;          /* 1024 objects (spam) and 1024 events (repeats), LRU */
     uint32_t max_tries;         /* 12 attempts per Event on transport errors */
     uint64_t retry_delay_ms;    /* 10000 between attempts */
 };

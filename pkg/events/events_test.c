@@ -735,6 +735,16 @@ static void test_events_new_invalid(void **state)
     assert_int_equal(r->spam_burst, 25);
     assert_int_equal(r->spam_refill_ms, 300000);
     assert_int_equal(r->window_ms, 600000);
+    /* both caches hold 1024 entries by default, then evict */
+    for (unsigned i = 0; i < 1100; i++) {
+        char key[16];
+        void *v;
+        snprintf(key, sizeof(key), "k%u", i);
+        assert_int_equal(events_cache_put(r->seen, key, &v), 1);
+        assert_int_equal(events_cache_put(r->spam, key, &v), 1);
+    }
+    assert_int_equal(events_cache_size(r->seen), 1024);
+    assert_int_equal(events_cache_size(r->spam), 1024);
     r = events_recorder_free(r);
     assert_null(events_recorder_free(NULL));
     assert_int_equal(events_recorder_start(NULL), -EINVAL);

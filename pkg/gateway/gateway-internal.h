@@ -17,7 +17,7 @@
 #define GATEWAY_OUTQ_MAX      256 /* queued messages per agent before -ENOBUFS */
 #define GATEWAY_PEER_MAX      64
 #define GATEWAY_BUCKETS_MIN   64
-#define GATEWAY_RX_CHUNK      256 /* lws' receive buffer per connection */
+#define GATEWAY_RX_CHUNK      128 /* lws' receive buffer per connection */
 
 struct gateway_out {
     struct gateway_out *next;

@@ -405,9 +405,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols protocols[] = {
         /* lws keeps a receive buffer of this size per connection for as
-         * long as it lives (10,000 agents: 10 MB at 1 KiB). 256 bytes hold
-         * any control frame (payload <= 125); messages arrive in pieces,
-         * assembled in gateway_session.rx. */
+         * long as it lives (10,000 agents: 10 MB at 1 KiB). 128 bytes hold
+         * any control frame (payload <= 125, RFC 6455 5.5); messages arrive
+         * in pieces, assembled in gateway_session.rx. */
         {"anvil-agent", callback, sizeof(struct gateway_session), GATEWAY_RX_CHUNK, 0, NULL, 0},
         {NULL, NULL, 0, 0, 0, NULL, 0},
 };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The gateway's pure parts: the agent registry, the token decision and the
- * output queue entries. The event loop itself is covered by
- * test/e2e/gateway.sh with real WebSocket clients. */
+ * output queue entries, plus the receive path at the frame level (control
+ * frames, fragments) with a raw socket. The agent protocol over real
+ * WebSocket clients is covered by test/e2e/gateway.sh. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "gateway/gateway-internal.h"
 
@@ -208,6 +215,142 @@ static void test_new_start_free_on_each_loop(void **state)
     assert_string_equal(gateway_loop_name(NULL), "poll");
 }
 
+/* ---- a raw WebSocket client, to put exact frames on the wire ---------- */
+
+static int wire_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = {.tv_sec = 20}; /* a safety net, not a wait */
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    static const char req[] = "GET " GATEWAY_PATH " HTTP/1.1\r\n"
+                              "Host: 127.0.0.1\r\n"
+                              "Upgrade: websocket\r\n"
+                              "Connection: Upgrade\r\n"
+                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              "Sec-WebSocket-Protocol: anvil-agent\r\n"
+                              "Sec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+    char resp[1024];
+    size_t n = 0;
+    /* byte by byte, so no frame is read early */
+    while (n < 4 || memcmp(resp + n - 4, "\r\n\r\n", 4) != 0) {
+        assert_true(n < sizeof(resp) - 1);
+        assert_int_equal(read(fd, resp + n, 1), 1);
+        n++;
+    }
+    resp[n] = '\0';
+    assert_non_null(strstr(resp, " 101 "));
+    return fd;
+}
+
+static void read_full(int fd, void *p, size_t len)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t n = read(fd, (char *)p + got, len - got);
+        if (n <= 0)
+            fail_msg("connection ended after %zu of %zu bytes", got, len);
+        got += (size_t)n;
+    }
+}
+
+/* Sends one masked client frame (b0: FIN and opcode). */
+static void send_frame(int fd, unsigned b0, const void *payload, size_t len)
+{
+    static const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    unsigned char f[16 + 4096];
+    size_t h = 0;
+    assert_true(len <= 4096);
+    f[h++] = (unsigned char)b0;
+    if (len < 126) {
+        f[h++] = (unsigned char)(0x80 | len);
+    } else {
+        f[h++] = 0x80 | 126;
+        f[h++] = (unsigned char)(len >> 8);
+        f[h++] = (unsigned char)len;
+    }
+    memcpy(f + h, mask, 4);
+    h += 4;
+    for (size_t i = 0; i < len; i++)
+        f[h + i] = ((const unsigned char *)payload)[i] ^ mask[i % 4];
+    assert_int_equal(write(fd, f, h + len), (ssize_t)(h + len));
+}
+
+/* Reads server frames until one with this opcode; returns its payload
+ * length (the payload in buf, NUL-terminated). Pings are skipped. */
+static size_t read_frame(int fd, unsigned want_opcode, char *buf, size_t size)
+{
+    for (;;) {
+        unsigned char hdr[2];
+        read_full(fd, hdr, 2);
+        assert_int_equal(hdr[1] & 0x80, 0); /* servers do not mask */
+        size_t len = hdr[1] & 0x7f;
+        if (len == 126) {
+            unsigned char ext[2];
+            read_full(fd, ext, 2);
+            len = (size_t)ext[0] << 8 | ext[1];
+        }
+        assert_true(len < size);
+        read_full(fd, buf, len);
+        buf[len] = '\0';
+        if ((hdr[0] & 0x0f) == want_opcode)
+            return len;
+    }
+}
+
+/* With the 128-byte lws receive buffer, control frames of the largest
+ * payload (125 bytes) still work, and a message in fragments several
+ * times that size is assembled whole. */
+static void test_wire_control_frames_and_long_messages(void **state)
+{
+    (void)state;
+    struct gateway *g = NULL;
+    struct gateway_callbacks cb = {0};
+    assert_int_equal(gateway_new(&g, &(struct gateway_opts){.listen = "127.0.0.1:0"}, &cb), 0);
+    assert_int_equal(gateway_start(g), 0);
+    int port = gateway_port(g);
+    assert_true(port > 0);
+    char payload[125], got[4096];
+    for (size_t i = 0; i < sizeof(payload); i++)
+        payload[i] = (char)('a' + i % 26);
+
+    /* a ping of 125 bytes: the pong echoes all of it */
+    int fd = wire_connect(port);
+    send_frame(fd, 0x89, payload, sizeof(payload));
+    assert_int_equal(read_frame(fd, 0xA, got, sizeof(got)), sizeof(payload));
+    assert_memory_equal(got, payload, sizeof(payload));
+
+    /* a 1,200-byte status in three fragments arrives whole: the refusal
+     * names the missing hello, not a truncated message */
+    char msg[1300];
+    int n = snprintf(msg, sizeof(msg),
+                     "{\"v\":1,\"type\":\"status\",\"workflowID\":\"ns/wf\",\"taskID\":\"t\","
+                     "\"actionID\":\"x\",\"state\":\"RUNNING\",\"message\":\"%1100d\"}", 7);
+    assert_true(n > 1100 && n < (int)sizeof(msg));
+    size_t third = (size_t)n / 3;
+    send_frame(fd, 0x01, msg, third);                             /* text, not final */
+    send_frame(fd, 0x00, msg + third, third);                     /* continuation */
+    send_frame(fd, 0x80, msg + 2 * third, (size_t)n - 2 * third); /* final */
+    read_frame(fd, 0x1, got, sizeof(got));
+    assert_non_null(strstr(got, "say hello first"));
+    close(fd);
+
+    /* a close of 125 bytes (code + 123 of reason) is answered with a close */
+    fd = wire_connect(port);
+    char close_payload[125];
+    close_payload[0] = 0x03; /* 1000 */
+    close_payload[1] = (char)0xe8;
+    memcpy(close_payload + 2, payload, sizeof(close_payload) - 2);
+    send_frame(fd, 0x88, close_payload, sizeof(close_payload));
+    size_t len = read_frame(fd, 0x8, got, sizeof(got));
+    assert_true(len >= 2);
+    close(fd);
+    assert_null(gateway_free(g));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +362,7 @@ int main(void)
             cmocka_unit_test(test_new_refuses_bad_options),
             cmocka_unit_test(test_liveness_decide_table),
             cmocka_unit_test(test_new_start_free_on_each_loop),
+            cmocka_unit_test(test_wire_control_frames_and_long_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
