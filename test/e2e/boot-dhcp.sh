@@ -122,7 +122,10 @@ perf_field() { # perf_field FILE "sent packets" -> the values in order (DISCOVER
 offers_settled() { [ $(($(boot_metric 'anvil_boot_dhcp_replies_total{type="offer"}') - $1)) -ge "$2" ]; }
 stale_note() { echo "# DISCOVERs shed as stale (overload): $(boot_metric 'anvil_boot_dhcp_dropped_total{reason="stale"}')"; }
 acks0=$(boot_metric 'anvil_boot_dhcp_replies_total{type="ack"}')
-perfdhcp_run resv -r 500 -n $((N * 2)) -d 2 "${PXE_OPTS[@]}"
+# -d 10: an answer counts as lost after 10 s, not 2: the ASan build on a
+# machine loaded by other jobs can answer seconds late, and lateness is the
+# benchmark's subject (bench/dhcp), not this test's.
+perfdhcp_run resv -r 500 -n $((N * 2)) -d 10 "${PXE_OPTS[@]}"
 sent=$(perf_field "$E2E_TMP/perf-resv.txt" "sent packets")
 recv=$(perf_field "$E2E_TMP/perf-resv.txt" "received packets")
 drops=$(perf_field "$E2E_TMP/perf-resv.txt" "drops")
