@@ -179,7 +179,8 @@ echo "$script" | head -1 | grep -q '^#!ipxe' && echo "$script" | grep -q 'worker
 
 # --- nothing was refused. The daemons run at debug level: that is where the
 # informers log a failed list or watch (kube maps 401/403 to "Permission denied").
-DENIED='403|forbidden|permission denied'
+# A 403 as a number of its own: log timestamps carry milliseconds such as ".403Z".
+DENIED='(^|[^.0-9])403([^0-9]|$)|forbidden|permission denied'
 for c in controller boot; do
     if grep -Eiq "$DENIED" "$E2E_TMP/$c.log"; then
         not_ok "anvil-$c was refused something"
