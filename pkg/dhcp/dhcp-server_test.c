@@ -316,6 +316,20 @@ static struct sockaddr_in free_loopback_port(void)
     return a;
 }
 
+/* The next datagram on fd (within 5 s), parsed; it must be an OFFER. */
+static struct dhcp_packet *recv_offer(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 5000), 1);
+    uint8_t buf[1500];
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    assert_true(n >= DHCP_BOOTP_MIN_LEN);
+    struct dhcp_packet *rep = NULL;
+    assert_int_equal(dhcp_packet_parse(buf, (size_t)n, &rep), 0);
+    assert_int_equal(dhcp_packet_message_type(rep), DHCP_OFFER);
+    return rep;
+}
+
 /* A real socket on loopback: a relayed DISCOVER to the server's port gets
  * an OFFER back at the relay address (giaddr 127.0.0.1, the same port). */
 static void test_dhcp_server_loopback_relay(void **state)
@@ -349,14 +363,7 @@ static void test_dhcp_server_loopback_relay(void **state)
     tp_end(&t);
     assert_int_equal(sendto(relay, t.bytes, t.len, 0, (struct sockaddr *)&ra, sizeof(ra)),
                      (ssize_t)t.len);
-    struct pollfd p = {.fd = relay, .events = POLLIN};
-    assert_int_equal(poll(&p, 1, 5000), 1);
-    uint8_t buf[1500];
-    ssize_t n = recv(relay, buf, sizeof(buf), 0);
-    assert_true(n >= DHCP_BOOTP_MIN_LEN);
-    _cleanup_dhcp_packet_ struct dhcp_packet *rep = NULL;
-    assert_int_equal(dhcp_packet_parse(buf, (size_t)n, &rep), 0);
-    assert_int_equal(dhcp_packet_message_type(rep), DHCP_OFFER);
+    _cleanup_dhcp_packet_ struct dhcp_packet *rep = recv_offer(relay);
     assert_int_equal(dhcp_packet_yiaddr(rep).s_addr, test_ip("10.0.0.10"));
     assert_int_equal(dhcp_server_stop(s), 0);
     assert_int_equal(dhcp_server_stop(s), 0);
@@ -410,14 +417,7 @@ static void test_dhcp_server_loopback_burst(void **state)
     assert_int_equal(dhcp_server_start(s), 0);
     bool seen[N + 1] = {false};
     for (int got = 0; got < N; got++) {
-        struct pollfd p = {.fd = relay, .events = POLLIN};
-        assert_int_equal(poll(&p, 1, 5000), 1);
-        uint8_t buf[1500];
-        ssize_t n = recv(relay, buf, sizeof(buf), 0);
-        assert_true(n >= DHCP_BOOTP_MIN_LEN);
-        _cleanup_dhcp_packet_ struct dhcp_packet *rep = NULL;
-        assert_int_equal(dhcp_packet_parse(buf, (size_t)n, &rep), 0);
-        assert_int_equal(dhcp_packet_message_type(rep), DHCP_OFFER);
+        _cleanup_dhcp_packet_ struct dhcp_packet *rep = recv_offer(relay);
         uint32_t xid = dhcp_packet_xid(rep);
         assert_true(xid >= 1 && xid <= N);
         assert_false(seen[xid]);
