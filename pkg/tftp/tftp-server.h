@@ -42,7 +42,8 @@ struct tftp_server_opts {
     const struct tftp_limits *limits; /* NULL = TFTP_LIMITS_DEFAULT */
     bool single_port;                 /* answer from the listening socket (no ephemeral ports) */
     size_t max_transfers;             /* concurrent transfers; 0 = 1024; more get ERROR 0 */
-    size_t workers; /* serving threads; 0 = one per online CPU, at most 8; 1 in single-port mode */
+    size_t workers; /* serving threads; 0 = one per CPU of the process's affinity mask, at most
+                       8; 1 in single-port mode */
 };
 
 /* Counters since tftp_server_new(); a snapshot (each field read atomically). */

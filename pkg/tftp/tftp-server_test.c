@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -411,6 +412,22 @@ static void test_tftp_server_new_rejects(void **state)
                                                                     .port_zero = true}),
                      0);
     assert_true(tftp_server_workers(s) >= 1 && tftp_server_workers(s) <= 8);
+    s = tftp_server_free(s);
+    /* 0 = one per CPU the caller may run on: confined to one CPU, one. */
+    cpu_set_t was, one;
+    assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &was)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+    assert_int_equal(tftp_server_new(&s, &(struct tftp_server_opts){.ipxe_dir = "/tmp",
+                                                                    .port_zero = true}),
+                     0);
+    assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
+    assert_int_equal(tftp_server_workers(s), 1);
     s = tftp_server_free(s);
 }
 
