@@ -5,6 +5,8 @@
  * Errors are normalised for the reflector: whatever kube_is_gone() calls
  * gone (410 Expired/Gone, 504 ResourceVersionTooLarge) becomes -ESTALE.
  */
+#define LOG_COMPONENT "informer"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "base/macro.h"
 #include "informer/informer.h"
 #include "kube/kube.h"
+#include "log/log.h"
 
 struct kube_source {
     struct informer_source base;
@@ -54,6 +57,13 @@ ks_list(struct informer_source *src, const struct informer_list_req *req, json_t
                       },
                       ret_list, &e);
     r = map_error(r, &e);
+    /* As client-go's reflector: a failed list is worth a warning (wrong
+     * RBAC or token, an unreachable server); the reflector's backoff, at
+     * most one list per 30 s, bounds how often. An expired version is
+     * routine and a cancel is shutdown. */
+    if (r < 0 && r != -ECANCELED && r != -ESTALE)
+        log_warn("cannot list", LOG_STR("resource", ks->res.resource), LOG_INT("code", e.http_code),
+                 LOG_STR("reason", e.reason), LOG_STR("message", e.message), LOG_ERRNO(r));
     kube_error_clear(&e);
     return r;
 }
