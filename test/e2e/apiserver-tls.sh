@@ -46,12 +46,5 @@ echo "$out" | grep -q 'k8s.io/initial-events-end' && ok "sendInitialEvents ends 
 # with a wrong token logs the informer's failed list as a warning, with the code.
 sed -E 's/^([[:space:]]*token:).*/\1 nope/' "$KUBECONFIG" >"$E2E_TMP/kc-wrong"
 expect_match "the copied kubeconfig carries the wrong token" "token: nope" cat "$E2E_TMP/kc-wrong"
-WRONG_PORT=$(free_port)
-"$ANVIL_BIN/anvil-boot" --kubeconfig "$E2E_TMP/kc-wrong" --dhcp-enabled=false --tftp-enabled=false \
-    --syslog-enabled=false --bind-address 127.0.0.1 --public-ip 127.0.0.1 --http-port "$WRONG_PORT" \
-    >"$E2E_TMP/wrong-token.log" 2>&1 &
-E2E_PIDS+=("$!")
-wait_for 20 grep -Eq 'level=warn.*cannot list.*code=401' "$E2E_TMP/wrong-token.log" &&
-    ok "a refused list is a warning naming the resource and the 401" ||
-    { not_ok "no warning for a refused list"; tail -5 "$E2E_TMP/wrong-token.log" | sed 's/^/#   /'; }
+check_boot_warns_refused "$E2E_TMP/kc-wrong" 401 "a refused list is a warning naming the resource and the 401"
 e2e_done

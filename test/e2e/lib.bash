@@ -173,6 +173,20 @@ api() {
         awk '{ lines[NR] = $0 } END { print lines[NR]; for (i = 1; i < NR; i++) print lines[i] }'
 }
 
+# check_boot_warns_refused KUBECONFIG CODE NAME: anvil-boot run with KUBECONFIG
+# (DHCP, TFTP and syslog off, default log level) warns that its Hardware list
+# was refused with HTTP CODE. Leaves it running, on REFUSED_BOOT_PORT.
+check_boot_warns_refused() {
+    local log="$E2E_TMP/refused-$2.log"
+    REFUSED_BOOT_PORT=$(free_port)
+    "$ANVIL_BIN/anvil-boot" --kubeconfig "$1" --dhcp-enabled=false --tftp-enabled=false \
+        --syslog-enabled=false --bind-address 127.0.0.1 --public-ip 127.0.0.1 \
+        --http-port "$REFUSED_BOOT_PORT" >"$log" 2>&1 &
+    E2E_PIDS+=("$!")
+    wait_for 20 grep -Eq "level=warn.*cannot list.*code=$2" "$log" && ok "$3" ||
+        { not_ok "$3"; tail -5 "$log" | sed 's/^/#   /'; }
+}
+
 # check_watch_client_leaves TOKEN: a watch client that disconnects mid-stream
 # is let go: anvil-apiserver's watcher gauge returns to where it was and the server goes
 # idle (a server that kept the stream would spin on the readable socket).

@@ -193,15 +193,9 @@ done
 # --- and a missing permission is seen: anvil-boot as a ServiceAccount with no bindings
 K -n $NS create serviceaccount anvil-nobody >/dev/null
 sa_kubeconfig anvil-nobody "$E2E_TMP/kc-nobody"
-NOBODY_PORT=$(free_port)
-"$ANVIL_BIN/anvil-boot" --kubeconfig "$E2E_TMP/kc-nobody" --dhcp-enabled=false --tftp-enabled=false \
-    --syslog-enabled=false --bind-address 127.0.0.1 --public-ip 127.0.0.1 --http-port "$NOBODY_PORT" \
-    >"$E2E_TMP/nobody.log" 2>&1 &
-E2E_PIDS+=("$!")
-wait_for 20 grep -Eq 'level=warn.*cannot list.*code=403' "$E2E_TMP/nobody.log" &&
-    ok "without the ClusterRole anvil-boot warns of the 403 at the default log level" ||
-    { not_ok "no 403 logged for an unbound ServiceAccount"; tail -5 "$E2E_TMP/nobody.log" | sed 's/^/#   /'; }
-curl -sf "http://127.0.0.1:$NOBODY_PORT/readyz" >/dev/null 2>&1 && not_ok "unbound anvil-boot claims ready" ||
+check_boot_warns_refused "$E2E_TMP/kc-nobody" 403 \
+    "without the ClusterRole anvil-boot warns of the 403 at the default log level"
+curl -sf "http://127.0.0.1:$REFUSED_BOOT_PORT/readyz" >/dev/null 2>&1 && not_ok "unbound anvil-boot claims ready" ||
     ok "and does not report ready"
 
 # --- stop as the kubelet does: SIGTERM, then SIGKILL after a grace period
