@@ -12,6 +12,7 @@
 
 #define LOG_COMPONENT "apiserver"
 #include "apiserver/apiserver.h"
+#include "base/flag.h"
 #include "log/log.h"
 
 static struct apiserver *the_server; /* for the signal handler only */
@@ -43,19 +44,6 @@ static void usage(FILE *f)
             "  --log-format text|json      log format (default text)\n"
             "  --log-level LEVEL           debug, info, warn, error (default info)\n"
             "  --help                      show this help\n");
-}
-
-static int parse_num(const char *flag, const char *v, long long min, long long *ret)
-{
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno || *end || end == v || x < min) {
-        fprintf(stderr, "anvil-apiserver: invalid value for %s: %s\n", flag, v);
-        return -EINVAL;
-    }
-    *ret = x;
-    return 0;
 }
 
 static int mkdir_p(const char *dir)
@@ -149,22 +137,22 @@ int main(int argc, char **argv)
             kubeconfig = optarg;
             break;
         case OPT_RETAIN:
-            if (parse_num("--compaction-retain", optarg, 1, &n) < 0)
+            if (base_flag_int("--compaction-retain", optarg, 1, LLONG_MAX, NULL, &n) < 0)
                 return 2;
             o.compact_retain = (uint64_t)n;
             break;
         case OPT_WINDOW:
-            if (parse_num("--compaction-window", optarg, 1, &n) < 0)
+            if (base_flag_int("--compaction-window", optarg, 1, LLONG_MAX, NULL, &n) < 0)
                 return 2;
             o.compact_window_sec = n;
             break;
         case OPT_INTERVAL:
-            if (parse_num("--compaction-interval", optarg, 1, &n) < 0)
+            if (base_flag_int("--compaction-interval", optarg, 1, LLONG_MAX, NULL, &n) < 0)
                 return 2;
             o.compact_interval_sec = n;
             break;
         case OPT_BOOKMARK:
-            if (parse_num("--watch-bookmark-interval", optarg, 1, &n) < 0)
+            if (base_flag_int("--watch-bookmark-interval", optarg, 1, LLONG_MAX, NULL, &n) < 0)
                 return 2;
             o.watch_bookmark_sec = n;
             break;

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #define LOG_COMPONENT "boot"
+#include "base/flag.h"
 #include "boot/boot.h"
 #include "log/log.h"
 
@@ -66,51 +67,28 @@ static void usage(FILE *f)
             "  --help                     show this help\n");
 }
 
-static int bad(const char *flag, const char *v, const char *want)
-{
-    fprintf(stderr, "anvil-boot: invalid value for %s: %s (%s)\n", flag, v ? v : "", want);
-    return -EINVAL;
-}
-
 static int parse_port(const char *flag, const char *v, uint16_t *ret)
 {
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || *end || end == v || x < 1 || x > 65535)
-        return bad(flag, v, "a port 1..65535");
-    *ret = (uint16_t)x;
-    return 0;
+    long long x;
+    int r = base_flag_int(flag, v, 1, 65535, "a port 1..65535", &x);
+    if (r == 0)
+        *ret = (uint16_t)x;
+    return r;
 }
 
 static int parse_stale_ms(const char *flag, const char *v, int *ret)
 {
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || *end || end == v || x < 0 || x > 600000)
-        return bad(flag, v, "milliseconds 0..600000 (0 = never)");
-    *ret = x == 0 ? -1 : (int)x;
-    return 0;
-}
-
-static int parse_bool(const char *flag, const char *v, bool *ret)
-{
-    if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
-        *ret = true;
-        return 0;
-    }
-    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
-        *ret = false;
-        return 0;
-    }
-    return bad(flag, v, "true or false");
+    long long x;
+    int r = base_flag_int(flag, v, 0, 600000, "milliseconds 0..600000 (0 = never)", &x);
+    if (r == 0)
+        *ret = x == 0 ? -1 : (int)x;
+    return r;
 }
 
 static int parse_ip(const char *flag, const char *v, struct in_addr *ret)
 {
     if (inet_pton(AF_INET, v, ret) != 1)
-        return bad(flag, v, "an IPv4 address");
+        return base_flag_invalid(flag, v, "an IPv4 address");
     return 0;
 }
 
@@ -186,10 +164,10 @@ static int apply(int c, const char *arg, struct boot_opts *o)
         o->namespace_ = arg;
         return 0;
     case OPT_DHCP_ENABLED:
-        return parse_bool("--dhcp-enabled", arg, &o->dhcp_enabled);
+        return base_flag_bool("--dhcp-enabled", arg, &o->dhcp_enabled);
     case OPT_DHCP_MODE:
         return dhcp_mode_from_string(arg, &o->dhcp_mode) < 0
-                       ? bad("--dhcp-mode", arg, "reservation, proxy or auto-proxy")
+                       ? base_flag_invalid("--dhcp-mode", arg, "reservation, proxy or auto-proxy")
                        : 0;
     case OPT_DHCP_IFACE:
         o->dhcp_bind_interface = arg;
@@ -205,20 +183,20 @@ static int apply(int c, const char *arg, struct boot_opts *o)
     case OPT_HTTP_PORT:
         return parse_port("--http-port", arg, &o->http_port);
     case OPT_TFTP_ENABLED:
-        return parse_bool("--tftp-enabled", arg, &o->tftp_enabled);
+        return base_flag_bool("--tftp-enabled", arg, &o->tftp_enabled);
     case OPT_TFTP_PORT:
         return parse_port("--tftp-port", arg, &o->tftp_port);
     case OPT_TFTP_SINGLE:
-        return parse_bool("--tftp-single-port", arg, &o->tftp_single_port);
+        return base_flag_bool("--tftp-single-port", arg, &o->tftp_single_port);
     case OPT_SYSLOG_ENABLED:
-        return parse_bool("--syslog-enabled", arg, &o->syslog_enabled);
+        return base_flag_bool("--syslog-enabled", arg, &o->syslog_enabled);
     case OPT_SYSLOG_PORT:
         return parse_port("--syslog-port", arg, &o->syslog_port);
     case OPT_GATEWAY:
         o->gateway_addr = arg;
         return 0;
     case OPT_TLS:
-        return parse_bool("--tinkerbell-tls", arg, &o->tinkerbell_tls);
+        return base_flag_bool("--tinkerbell-tls", arg, &o->tinkerbell_tls);
     case OPT_BOOTENV_URL:
         o->bootenv_url = arg;
         return 0;
@@ -239,12 +217,12 @@ static int apply(int c, const char *arg, struct boot_opts *o)
         return 0;
     case OPT_LOGFMT:
         if (log_format_from_string(arg, &f) < 0)
-            return bad("--log-format", arg, "text or json");
+            return base_flag_invalid("--log-format", arg, "text or json");
         log_set_format(f);
         return 0;
     case OPT_LOGLEVEL:
         if (log_level_from_string(arg, &l) < 0)
-            return bad("--log-level", arg, "debug, info, warn or error");
+            return base_flag_invalid("--log-level", arg, "debug, info, warn or error");
         log_set_level(l);
         return 0;
     case OPT_HELP:

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -15,6 +16,7 @@
 #include <curl/curl.h>
 
 #define LOG_COMPONENT "controller"
+#include "base/flag.h"
 #include "controller/controller.h"
 #include "log/log.h"
 
@@ -70,29 +72,11 @@ static void usage(FILE *f)
 
 static int parse_long(const char *flag, const char *v, long min, long *ret)
 {
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || *end || end == v || x < min) {
-        fprintf(stderr, "anvil-controller: invalid value for %s: %s\n", flag, v);
-        return -EINVAL;
-    }
-    *ret = x;
-    return 0;
-}
-
-static int parse_bool(const char *flag, const char *v, bool *ret)
-{
-    if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
-        *ret = true;
-        return 0;
-    }
-    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
-        *ret = false;
-        return 0;
-    }
-    fprintf(stderr, "anvil-controller: invalid value for %s: %s (true or false)\n", flag, v);
-    return -EINVAL;
+    long long x;
+    int r = base_flag_int(flag, v, min, LONG_MAX, NULL, &x);
+    if (r == 0)
+        *ret = (long)x;
+    return r;
 }
 
 int main(int argc, char **argv)
@@ -203,7 +187,7 @@ int main(int argc, char **argv)
             o.http_listen = optarg;
             break;
         case OPT_LEADER:
-            if (parse_bool("--leader-elect", optarg, &o.leader_elect) < 0)
+            if (base_flag_bool("--leader-elect", optarg, &o.leader_elect) < 0)
                 return 2;
             break;
         case OPT_LEADER_NS:
@@ -261,18 +245,18 @@ int main(int argc, char **argv)
             o.agent_key_secret = optarg;
             break;
         case OPT_DISCOVERY:
-            if (parse_bool("--auto-discovery", optarg, &o.auto_discovery) < 0)
+            if (base_flag_bool("--auto-discovery", optarg, &o.auto_discovery) < 0)
                 return 2;
             break;
         case OPT_DISCOVERY_NS:
             o.auto_discovery_namespace = optarg;
             break;
         case OPT_ENROLLMENT:
-            if (parse_bool("--auto-enrollment", optarg, &o.auto_enrollment) < 0)
+            if (base_flag_bool("--auto-enrollment", optarg, &o.auto_enrollment) < 0)
                 return 2;
             break;
         case OPT_DISCOVERY_ENROLLMENT:
-            if (parse_bool("--auto-discovery-auto-enrollment", optarg,
+            if (base_flag_bool("--auto-discovery-auto-enrollment", optarg,
                            &o.auto_discovery_auto_enrollment) < 0)
                 return 2;
             break;
@@ -309,7 +293,7 @@ int main(int argc, char **argv)
         }
         case OPT_BMC_ONBOARD: {
             bool on;
-            if (parse_bool("--bmc-onboard", optarg, &on) < 0)
+            if (base_flag_bool("--bmc-onboard", optarg, &on) < 0)
                 return 2;
             o.bmc_onboard_disabled = !on;
             break;

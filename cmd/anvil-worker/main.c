@@ -13,6 +13,7 @@
 #define LOG_COMPONENT "worker"
 #include "actions/actions.h"
 #include "agent/agent.h"
+#include "base/flag.h"
 #include "base/json-cleanup.h"
 #include "log/log.h"
 
@@ -50,34 +51,23 @@ static void usage(FILE *f)
             "  --help                   show this help\n");
 }
 
-static int bad(const char *flag, const char *v, const char *want)
-{
-    fprintf(stderr, "anvil-worker: invalid value for %s: %s (%s)\n", flag, v ? v : "", want);
-    return -EINVAL;
-}
-
+/* A tri-state flag: -1 until given. */
 static int parse_bool(const char *flag, const char *v, int *ret)
 {
-    if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
-        *ret = 1;
-        return 0;
-    }
-    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
-        *ret = 0;
-        return 0;
-    }
-    return bad(flag, v, "true or false");
+    bool b;
+    int r = base_flag_bool(flag, v, &b);
+    if (r == 0)
+        *ret = b;
+    return r;
 }
 
 static int parse_count(const char *flag, const char *v, unsigned *ret)
 {
-    char *end;
-    errno = 0;
-    unsigned long x = strtoul(v, &end, 10);
-    if (errno || *end || end == v || v[0] == '-' || x < 1 || x > 1000000)
-        return bad(flag, v, "a number 1..1000000");
-    *ret = (unsigned)x;
-    return 0;
+    long long x;
+    int r = base_flag_int(flag, v, 1, 1000000, "a number 1..1000000", &x);
+    if (r == 0)
+        *ret = (unsigned)x;
+    return r;
 }
 
 enum {
@@ -164,12 +154,12 @@ static int apply(int c, const char *arg, struct flags *f)
         return parse_count("--max-actions", arg, &f->max_actions);
     case OPT_LOGFMT:
         if (log_format_from_string(arg, &lf) < 0)
-            return bad("--log-format", arg, "text or json");
+            return base_flag_invalid("--log-format", arg, "text or json");
         log_set_format(lf);
         return 0;
     case OPT_LOGLEVEL:
         if (log_level_from_string(arg, &ll) < 0)
-            return bad("--log-level", arg, "debug, info, warn or error");
+            return base_flag_invalid("--log-level", arg, "debug, info, warn or error");
         log_set_level(ll);
         return 0;
     case OPT_HELP:
@@ -452,7 +442,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (agent_authority_parse(f.gateway, &host, &port) < 0) {
-        r = bad("--gateway", f.gateway, "HOST:PORT, IPv6 in brackets");
+        r = base_flag_invalid("--gateway", f.gateway, "HOST:PORT, IPv6 in brackets");
         agent_cmdline_done(&cl);
         return 2;
     }
