@@ -64,7 +64,8 @@ cg_join() { # cg_join NAME PID
     else
         return 0
     fi
-    mkdir "$d" 2>/dev/null && echo "$2" >"$d/cgroup.procs" 2>/dev/null && SRV_CG[$1]=$d
+    mkdir "$d" 2>/dev/null || return 0
+    if echo "$2" >"$d/cgroup.procs" 2>/dev/null; then SRV_CG[$1]=$d; else rmdir "$d"; fi
 }
 cg_cleanup() {
     local d
