@@ -58,8 +58,8 @@ ks_list(struct informer_source *src, const struct informer_list_req *req, json_t
                       ret_list, &e);
     r = map_error(r, &e);
     /* As client-go's reflector: a failed list is worth a warning (wrong
-     * RBAC or token, an unreachable server); the reflector's backoff, at
-     * most one list per 30 s, bounds how often. An expired version is
+     * RBAC or token, an unreachable server); the reflector's backoff
+     * (800 ms doubling to 30 s) bounds how often. An expired version is
      * routine and a cancel is shutdown. */
     if (r < 0 && r != -ECANCELED && r != -ESTALE)
         log_warn("cannot list", LOG_STR("resource", ks->res.resource), LOG_INT("code", e.http_code),
